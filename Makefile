@@ -1,0 +1,50 @@
+# One venv in .venv, installed from the fully pinned .ci/requirements.lock
+# (generated from environment.yml by `make lock`).
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+STAMP  := $(VENV)/.installed
+LOCK   := .ci/requirements.lock
+UV_VERSION := 0.13.9
+
+# The venv's kernelspecs (python3 -> .venv) win over user-level ones.
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+
+# First of python3.11 / python3 that really is 3.11 (evaluated only when needed).
+PYTHON311 = $(shell for p in python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+
+.PHONY: venv reproduce test lab lock clean
+
+venv: $(STAMP)
+
+$(UV):
+	@test -n "$(PYTHON311)" || { echo "error: Python 3.11 is required but neither python3.11 nor python3 is 3.11" >&2; exit 1; }
+	$(PYTHON311) -m venv $(VENV)
+	$(PY) -m pip install -q uv==$(UV_VERSION)
+
+# Bytecode is compiled at install time, so imports don't pay for it
+# (and PYTHONDONTWRITEBYTECODE=1 can't leave them slow).
+$(STAMP): $(LOCK) | $(UV)
+	$(UV) pip install --python $(PY) --compile-bytecode -r $(LOCK)
+	touch $@
+
+reproduce: $(STAMP)
+	$(PY) -m helpers.reconstruct --out data
+	$(PY) -m helpers.check --data data --strict
+
+test: $(STAMP)
+	$(PY) -m pytest -n auto -q tests
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+lock: $(STAMP)
+	$(PY) -m helpers.envspec > .ci/requirements.in
+	$(UV) pip compile --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--custom-compile-command 'make lock' .ci/requirements.in -o $(LOCK)
+
+clean:
+	rm -rf $(VENV) output/

@@ -1,0 +1,88 @@
+"""The paper's analyses, as the registry assumes them, on a cohort table (helpers.cohort)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers import stats
+
+CUTOFF_PG_ML = 4.0  # fixed in advance: the CLEIA's upper reference limit (see context)
+DFI_SHORT_MONTHS = 24
+COX_COVARIATES = ("il6_high", "dfi_short", "multiple_sites", "visceral", "er_negative", "age_per_10y")
+CLINICAL_VARIABLES = ("multiple_sites", "visceral", "liver_metastasis", "pleural_effusion", "er_negative")
+
+
+def add_covariates(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> pd.DataFrame:
+    """Binary and scaled covariates used by the comparisons and the survival models."""
+    t = table.copy()
+    t["il6_high"] = t["il6"] > cutoff
+    t["dfi_short"] = t["dfi_months"] <= DFI_SHORT_MONTHS
+    t["multiple_sites"] = t["n_sites"] > 1
+    t["visceral"] = t["dominant_site"] == "visceral"
+    t["er_negative"] = t["er_status"] == "negative"
+    t["age_per_10y"] = t["age"] / 10
+    t["responder"] = t["response"].map({"CR": True, "PR": True, "NC": False, "PD": False})
+    return t
+
+
+def il6_comparisons(t: pd.DataFrame) -> dict:
+    """The four disease-extent comparisons and the response comparison, as
+    {registry prefix: (label, group A mask, group B mask)} with A the higher-IL-6 group."""
+    evaluable = t["responder"].notna()
+    return {
+        "R07": ("more than one site vs one site", t["multiple_sites"], ~t["multiple_sites"]),
+        "R08": ("dominant visceral vs bone / soft tissue", t["visceral"], ~t["visceral"]),
+        "R09": ("liver metastasis vs none", t["liver_metastasis"], ~t["liver_metastasis"]),
+        "R10": ("pleural effusion vs none", t["pleural_effusion"], ~t["pleural_effusion"]),
+        "R12": ("non-responders vs responders", evaluable & (t["responder"] == False),  # noqa: E712
+                evaluable & (t["responder"] == True)),  # noqa: E712
+    }
+
+
+def fisher_tests(t: pd.DataFrame) -> pd.DataFrame:
+    """Detectable TNF-alpha / IL-1beta against each clinicopathological variable (Fisher exact)."""
+    rows = []
+    for cytokine in ("tnfa", "il1b"):
+        for var in CLINICAL_VARIABLES:
+            det, v = t[f"{cytokine}_detectable"].astype(bool), t[var].astype(bool)
+            table = [[int((det & v).sum()), int((det & ~v).sum())], [int((~det & v).sum()), int((~det & ~v).sum())]]
+            res = stats.fisher_exact(table)
+            rows.append({"cytokine": cytokine, "variable": var, "table": table,
+                         "odds_ratio": res.odds_ratio, "p": res.p})
+    return pd.DataFrame(rows)
+
+
+def survival_frame(t: pd.DataFrame) -> pd.DataFrame:
+    """The columns the Cox models use, as floats."""
+    cols = ["os_months", "death", *COX_COVARIATES]
+    return t[cols].astype(float)
+
+
+def reproduce(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
+    """Every registry quantity computed from a cohort table: {registry id: value}."""
+    t = add_covariates(table, cutoff)
+    values = {
+        "R01": len(t),
+        "R02": int(t["il2_detectable"].sum()),
+        "R03": int(t["tnfa_detectable"].sum()),
+        "R04": int(t["il1b_detectable"].sum()),
+        "R05": float(fisher_tests(t)["p"].min()),
+        "R06a": int(t["il6_high"].sum()),
+        "R06b": stats.proportion(int(t["il6_high"].sum()), len(t))[1],
+    }
+    for prefix, (_, a, b) in il6_comparisons(t).items():
+        mw = stats.mann_whitney(t.loc[a, "il6"], t.loc[b, "il6"])
+        if prefix == "R12":
+            values["R12a"], values["R12b"] = mw.median_x - mw.median_y, mw.p
+        else:
+            values[f"{prefix}a"], values[f"{prefix}b"], values[f"{prefix}c"] = mw.median_x, mw.median_y, mw.p
+    corr = stats.correlation(t["il6"], t["crp_mg_dl"], method="spearman")
+    values["R11a"], values["R11b"] = corr.r, corr.p
+    values["R13a"] = stats.logrank(t["os_months"], t["death"], t["il6_high"]).p
+    surv = survival_frame(t)
+    values["R13b"] = float(stats.cox(surv, "os_months", "death", ["il6_high"]).loc["il6_high", "hr"])
+    multi = stats.cox(surv, "os_months", "death", list(COX_COVARIATES))
+    values["R14a"], values["R14b"] = float(multi.loc["il6_high", "p"]), float(multi.loc["il6_high", "hr"])
+    values["R14c"], values["R14d"] = float(multi.loc["dfi_short", "p"]), float(multi.loc["dfi_short", "hr"])
+    values["R14e"] = float(multi.drop(index=["il6_high", "dfi_short"])["p"].min())
+    return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in values.items()}

@@ -1,0 +1,271 @@
+"""Immunoassay cleaning: blank correction, 4PL/5PL standard curves, back-calculation,
+detection and quantification limits, duplicate CV and plate QC.
+
+Conventions (stated once, used everywhere):
+- signals are blank-corrected by subtracting the mean of the plate's blank wells;
+- curves are fitted to the standards' blank-corrected signals by weighted least squares
+  with weights 1/signal^2 (constant relative error, the usual immunoassay weighting);
+- a 5PL replaces the 4PL only when the extra-sum-of-squares F-test gives P < 0.05;
+- a standard level is acceptable when its replicates back-calculate to 80-120 % of
+  nominal on average; LLOQ / ULOQ are the lowest / highest acceptable levels;
+- LOD is the concentration at the fitted zero signal plus 3 SD of the blank wells;
+- a sample's result is the mean of its replicate well concentrations times dilution;
+  duplicate CV above 15 % (20 % within 3 x LLOQ) is flagged, and the result is kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+RECOVERY_LIMITS = (80.0, 120.0)
+CV_LIMIT, CV_LIMIT_NEAR_LLOQ, NEAR_LLOQ_FACTOR = 15.0, 20.0, 3.0
+R2_MIN = 0.99
+F_TEST_ALPHA = 0.05
+LOD_BLANK_SDS = 3.0
+
+
+def four_pl(x, a, b, c, d):
+    """4PL: y = d + (a - d) / (1 + (x / c)^b); a = zero-dose signal, d = infinite-dose signal."""
+    return d + (a - d) / (1.0 + (np.asarray(x, float) / c) ** b)
+
+
+def five_pl(x, a, b, c, d, g):
+    """5PL: the 4PL with asymmetry g; g = 1 gives the 4PL back."""
+    with np.errstate(invalid="ignore"):  # trial parameters during a fit may leave the domain
+        return d + (a - d) / (1.0 + (np.asarray(x, float) / c) ** b) ** g
+
+
+@dataclass(frozen=True)
+class StandardCurve:
+    """A fitted standard curve; `params` are (a, b, c, d) or (a, b, c, d, g)."""
+
+    model: str
+    params: tuple
+    r_squared: float
+    f_test_p: float  # P of the 5PL-vs-4PL F-test that chose the model
+
+    def signal(self, conc):
+        """Predicted blank-corrected signal at `conc`."""
+        return (five_pl if self.model == "5PL" else four_pl)(conc, *self.params)
+
+    def concentration(self, signal):
+        """Inverse of the (increasing) curve: 0 at or below the zero-dose asymptote,
+        infinity at or above the top asymptote, NaN for a missing signal."""
+        a, b, c, d = self.params[:4]
+        g = self.params[4] if self.model == "5PL" else 1.0
+        y = np.asarray(signal, float)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            x = c * (((a - d) / (y - d)) ** (1.0 / g) - 1.0) ** (1.0 / b)
+        return np.select([y <= a, y >= d], [0.0, np.inf], x)
+
+
+def _fit(model_fn, conc, signal, p0):
+    params, _ = optimize.curve_fit(model_fn, conc, signal, p0=p0, sigma=np.abs(signal), maxfev=20000)
+    resid = (signal - model_fn(conc, *params)) / np.abs(signal)
+    return tuple(float(p) for p in params), float(resid @ resid)
+
+
+def fit_standard_curve(conc, signal) -> StandardCurve:
+    """Fit 4PL and 5PL to standards (nominal conc > 0, blank-corrected signal); keep the 5PL
+    only if the weighted extra-sum-of-squares F-test rejects the 4PL at P < 0.05."""
+    conc, signal = np.asarray(conc, float), np.asarray(signal, float)
+    if np.any(conc <= 0) or np.any(~np.isfinite(signal)):
+        raise ValueError("standards need positive nominal concentrations and finite signals")
+    if np.corrcoef(np.log(conc), signal)[0, 1] <= 0:
+        raise ValueError("standard signals do not increase with concentration (sandwich assay expected)")
+    lo, hi = signal.min(), signal.max()
+    p4 = (lo, 1.0, float(np.exp(np.log(conc).mean())), hi + (hi - lo) * 0.2)
+    params4, rss4 = _fit(four_pl, conc, signal, p4)
+    f_p = 1.0
+    params, model = params4, "4PL"
+    try:
+        params5, rss5 = _fit(five_pl, conc, signal, params4 + (1.0,))
+        dof5 = len(conc) - 5
+        if dof5 > 0 and rss5 < rss4:
+            f_p = float(stats.f.sf((rss4 - rss5) / (rss5 / dof5), 1, dof5))
+            if f_p < F_TEST_ALPHA:
+                params, model = params5, "5PL"
+    except RuntimeError:  # 5PL did not converge: keep the 4PL
+        pass
+    fn = five_pl if model == "5PL" else four_pl
+    ss_res = float(((signal - fn(conc, *params)) ** 2).sum())
+    ss_tot = float(((signal - signal.mean()) ** 2).sum())
+    return StandardCurve(model, params, 1.0 - ss_res / ss_tot, f_p)
+
+
+def duplicate_cv(values) -> float:
+    """Coefficient of variation (%) of replicate values (SD with n-1); NaN for fewer than 2."""
+    v = np.asarray(values, float)
+    if len(v) < 2 or not np.all(np.isfinite(v)) or v.mean() <= 0:
+        return float("nan")
+    return float(v.std(ddof=1) / v.mean() * 100.0)
+
+
+def cv_limit(result, lloq) -> float:
+    """The duplicate-CV limit that applies to a result: 20 % within 3 x LLOQ, else 15 %."""
+    return CV_LIMIT_NEAR_LLOQ if result <= NEAR_LLOQ_FACTOR * lloq else CV_LIMIT
+
+
+@dataclass(frozen=True)
+class PlateAnalysis:
+    """Everything derived from one plate: curve, limits, QC and per-well / per-sample tables."""
+
+    plate_id: str
+    analyte: str
+    curve: StandardCurve
+    blank_mean: float
+    blank_sd: float
+    lod: float
+    lloq: float
+    uloq: float
+    standards: pd.DataFrame  # one row per standard level: nominal, mean back-calc, recovery, cv, acceptable
+    wells: pd.DataFrame  # one row per well: the input columns plus corrected signal and back-calc conc
+    results: pd.DataFrame  # one row per (sample, dilution) measurement on this plate
+    qc: dict
+
+
+def analyse_plate(wells: pd.DataFrame) -> PlateAnalysis:
+    """Analyse one plate. `wells` has columns plate_id, analyte, well, role
+    (standard / blank / control / sample / empty), signal (NaN for a failed read),
+    read_error, nominal_pg_ml (standards and control), sample_id, dilution."""
+    plate_id, analyte = wells["plate_id"].iloc[0], wells["analyte"].iloc[0]
+    w = wells.copy()
+    ok = w["signal"].notna()
+    blanks = w.loc[ok & (w["role"] == "blank"), "signal"]
+    if len(blanks) < 2:
+        raise ValueError(f"plate {plate_id}: needs at least 2 readable blank wells, found {len(blanks)}")
+    blank_mean, blank_sd = float(blanks.mean()), float(blanks.std(ddof=1))
+    w["corrected"] = w["signal"] - blank_mean
+    std = w[ok & (w["role"] == "standard")]
+    curve = fit_standard_curve(std["nominal_pg_ml"], std["corrected"])
+    w["well_conc"] = curve.concentration(w["corrected"])
+
+    levels = (
+        w[ok & (w["role"] == "standard")]
+        .groupby("nominal_pg_ml")["well_conc"]
+        .agg(back_calculated="mean", cv_percent=duplicate_cv, n_wells="count")
+        .reset_index()
+    )
+    levels["recovery_percent"] = levels["back_calculated"] / levels["nominal_pg_ml"] * 100
+    levels["acceptable"] = levels["recovery_percent"].between(*RECOVERY_LIMITS)
+    accepted = levels.loc[levels["acceptable"], "nominal_pg_ml"]
+    if accepted.empty:
+        raise ValueError(f"plate {plate_id}: no standard level back-calculates within 80-120 %")
+    lloq, uloq = float(accepted.min()), float(accepted.max())
+    lod = float(curve.concentration(curve.params[0] + LOD_BLANK_SDS * blank_sd))
+
+    results = _measurements(w[ok & w["role"].isin(["sample", "control"])], lod, lloq, uloq)
+    control = results[results["role"] == "control"]
+    control_recovery = float((control["conc_pg_ml"] / control["nominal_pg_ml"]).mean() * 100)
+    qc = {
+        "model": curve.model,
+        "f_test_p": curve.f_test_p,
+        "r_squared": curve.r_squared,
+        "r_squared_ok": curve.r_squared >= R2_MIN,
+        "levels_acceptable": int(levels["acceptable"].sum()),
+        "levels_total": len(levels),
+        "standards_ok": levels["acceptable"].mean() >= 0.75,
+        "control_recovery_percent": control_recovery,
+        "control_ok": RECOVERY_LIMITS[0] <= control_recovery <= RECOVERY_LIMITS[1],
+    }
+    qc["plate_ok"] = bool(qc["r_squared_ok"] and qc["standards_ok"] and qc["control_ok"])
+    return PlateAnalysis(plate_id, analyte, curve, blank_mean, blank_sd, lod, lloq, uloq, levels, w, results, qc)
+
+
+def _measurements(w: pd.DataFrame, lod, lloq, uloq) -> pd.DataFrame:
+    """One row per (role, sample, dilution): mean of replicate well concentrations,
+    classified against the limits (which are in-well concentrations, before dilution)."""
+    rows = []
+    keys = ["role", "sample_id", "dilution", "nominal_pg_ml"]
+    for (role, sample_id, dilution, nominal), g in w.groupby(keys, dropna=False, sort=True):
+        in_well = g["well_conc"].mean()
+        if in_well > uloq:
+            status = "above_uloq"
+        elif in_well < lod:
+            status = "below_lod"
+        elif in_well < lloq:
+            status = "below_lloq"
+        else:
+            status = "quantified"
+        cv = duplicate_cv(g["well_conc"])
+        result = in_well * dilution
+        flags = []
+        if len(g) < 2:
+            flags.append("single replicate")
+        if status == "quantified" and cv > cv_limit(in_well, lloq):
+            flags.append(f"duplicate CV {cv:.0f}% above {cv_limit(in_well, lloq):.0f}%")
+        rows.append({
+            "role": role, "sample_id": sample_id, "dilution": dilution, "nominal_pg_ml": nominal,
+            "wells": ",".join(g["well"]), "n_wells": len(g), "conc_pg_ml": result if status == "quantified" else np.nan,
+            "estimate_pg_ml": result, "status": status, "cv_percent": cv,
+            "lod_pg_ml": lod * dilution, "lloq_pg_ml": lloq * dilution, "uloq_pg_ml": uloq * dilution,
+            "flags": "; ".join(flags),
+        })
+    return pd.DataFrame(rows)
+
+
+STATUS_PRIORITY = {"quantified": 0, "above_uloq": 1, "below_lloq": 2, "below_lod": 3}
+
+
+@dataclass(frozen=True)
+class CleanedAssays:
+    """The outcome of cleaning every plate."""
+
+    plates: list  # PlateAnalysis per plate
+    measurements: pd.DataFrame  # every sample measurement (sample, dilution, plate)
+    concentrations: pd.DataFrame  # one reported result per (sample_id, analyte)
+    wells: pd.DataFrame  # every well with its use and the reason
+
+
+def clean(wells: pd.DataFrame) -> CleanedAssays:
+    """Analyse every plate, then choose one result per sample and analyte: a quantified
+    measurement at the lowest dilution if there is one, else the censored one (above ULOQ
+    before below LLOQ before below LOD). For statistics, left-censored results are replaced
+    by half their LLOQ and right-censored ones by their ULOQ (both times dilution)."""
+    plates = [analyse_plate(g) for _, g in wells.groupby("plate_id", sort=False)]
+    meas = pd.concat([p.results.assign(plate_id=p.plate_id, analyte=p.analyte) for p in plates],
+                     ignore_index=True)
+    meas = meas[meas["role"] == "sample"].drop(columns=["role", "nominal_pg_ml"])
+    meas["priority"] = meas["status"].map(STATUS_PRIORITY)
+    chosen = meas.sort_values(["sample_id", "analyte", "priority", "dilution", "plate_id"]) \
+                 .groupby(["sample_id", "analyte"], sort=True).head(1)
+    meas["used"] = meas.index.isin(chosen.index)
+    conc = chosen.drop(columns=["priority"]).reset_index(drop=True)
+    conc["censored"] = conc["status"].map({"above_uloq": "right", "below_lloq": "left", "below_lod": "left"}) \
+                                     .fillna("")
+    conc["detectable"] = conc["status"].isin(["quantified", "above_uloq"])
+    conc["value_for_stats"] = conc["conc_pg_ml"].where(conc["censored"] == "", conc["lloq_pg_ml"] / 2)
+    conc.loc[conc["censored"] == "right", "value_for_stats"] = conc["uloq_pg_ml"]
+    return CleanedAssays(plates, meas.drop(columns=["priority"]), conc, _well_accounting(plates, meas))
+
+
+def _well_accounting(plates: list, meas: pd.DataFrame) -> pd.DataFrame:
+    """Every well: used or excluded, with the reason, plus any QC flag."""
+    superseded = {}
+    for rec in meas.to_dict("records"):
+        for well in rec["wells"].split(","):
+            superseded[(rec["plate_id"], well)] = (rec["used"], rec["status"], rec["flags"])
+    uses = {"standard": "standard curve", "blank": "blank correction", "control": "control recovery"}
+    rows = []
+    for p in plates:
+        for rec in p.wells.to_dict("records"):
+            key, role = (p.plate_id, rec["well"]), rec["role"]
+            flag = ""
+            if rec["read_error"]:
+                use, reason = "excluded", f"reader error {rec['read_error']!r}"
+            elif role == "empty":
+                use, reason = "excluded", "empty well (not in the layout)"
+            elif role in uses:
+                use, reason = "used", uses[role]
+            else:
+                used, status, flag = superseded[key]
+                use = "used" if used else "excluded"
+                reason = f"sample result ({status})" if used else \
+                    f"superseded: {status} at 1:{rec['dilution']:g}, another measurement of this sample reported"
+            rows.append({"plate_id": p.plate_id, "analyte": p.analyte, "well": rec["well"], "role": role,
+                         "sample_id": rec["sample_id"], "dilution": rec["dilution"], "signal": rec["signal"],
+                         "use": use, "reason": reason, "flag": flag})
+    return pd.DataFrame(rows)

@@ -1,0 +1,56 @@
+"""Check every registry row against a cohort directory and print the scorecard.
+
+    python -m helpers.check --data data [--strict]
+
+With --strict the exit status is 1 when any verdict differs from the registry's
+expected verdict (the reconstructed cohort's contract); user data need not meet it.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.analysis import reproduce
+from helpers.cohort import load_cohort
+from helpers.registry import VERDICTS, scorecard
+
+
+def run(data_dir: Path) -> pd.DataFrame:
+    """The scorecard of a cohort directory."""
+    return scorecard(reproduce(load_cohort(data_dir).table))
+
+
+def format_scorecard(card: pd.DataFrame) -> str:
+    """A plain-text table: id, reported, reproduced, verdict, reason; counts and notes below."""
+    def show(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+    table = pd.DataFrame({"reported": card["reported"], "reproduced": card["reproduced"].map(show),
+                          "verdict": card["verdict"], "reason": card["reason"]})
+    lines = [table.to_string(), ""]
+    counts = card["verdict"].value_counts()
+    lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS))
+    for rid, row in card[card["verdict"] != "reproduced"].iterrows():
+        lines.append(f"{rid}: {row['note'] or row['reason']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="cohort directory holding raw/")
+    parser.add_argument("--strict", action="store_true", help="fail when a verdict differs from the expected one")
+    args = parser.parse_args(argv)
+    card = run(args.data)
+    print("Reconstructed cohort (synthetic data, not the original patients):", args.data)
+    print(format_scorecard(card))
+    unexpected = card[card["verdict"] != card["expected_verdict"]]
+    if args.strict and not unexpected.empty:
+        print(f"\nUnexpected verdicts: {', '.join(unexpected.index)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,356 @@
+"""Tests of helpers.stats against hand computations, textbook answers, or a
+second independent implementation (statsmodels, plain-python formulas)."""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+from statsmodels.duration.hazard_regression import PHReg
+
+from helpers import stats as hs
+
+# --- helpers used only by the tests ---------------------------------------------
+
+
+def midranks(values):
+    """Mid-ranks by counting: rank = #smaller + (#equal + 1) / 2."""
+    return [sum(v < w for v in values) + (sum(v == w for v in values) + 1) / 2 for w in values]
+
+
+def u_by_pairs(x, y):
+    return sum((a > b) + 0.5 * (a == b) for a in x for b in y)
+
+
+# Freireich 6-MP leukaemia remission data (Gehan 1965; Kleinbaum & Klein,
+# Survival Analysis): log-rank chi2 = 16.79 with E(6-MP) = 19.25; Gehan-Wilcoxon
+# chi2 = 13.46 (SAS LIFETEST "Wilcoxon" 13.4579).
+FREIREICH_T = [6, 6, 6, 7, 10, 13, 16, 22, 23, 6, 9, 10, 11, 17, 19, 20, 25, 32, 32, 34, 35] + [
+    1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17, 22, 23]
+FREIREICH_E = [1] * 9 + [0] * 12 + [1] * 21
+FREIREICH_G = np.array([True] * 21 + [False] * 21)
+
+# Small survival data with tied event times, a tie between an event and a
+# censoring, and censoring in both groups.
+SMALL_T = [1, 2, 2, 3, 3, 4, 5, 5, 6, 7, 8, 9]
+SMALL_E = [1, 1, 1, 0, 1, 1, 1, 0, 1, 0, 1, 0]
+SMALL_G = np.array([True, False, True, True, False, False, True, False, False, True, False, False])
+
+
+def weighted_logrank_by_hand(t, e, g, wilcoxon):
+    """O, E for group g==True and chi2 = (sum w(O-E))^2 / sum w^2 V by loops."""
+    num = var = obs = exp_ = 0.0
+    for time in sorted({ti for ti, ei in zip(t, e) if ei}):
+        n = sum(ti >= time for ti in t)
+        n1 = sum(ti >= time and gi for ti, gi in zip(t, g))
+        d = sum(ti == time and ei for ti, ei in zip(t, e))
+        d1 = sum(ti == time and ei and gi for ti, ei, gi in zip(t, e, g))
+        w = n if wilcoxon else 1
+        obs += d1
+        exp_ += d * n1 / n
+        num += w * (d1 - d * n1 / n)
+        if n > 1:
+            var += w * w * n1 * (n - n1) * d * (n - d) / (n * n * (n - 1))
+    return obs, exp_, num * num / var
+
+
+# --- input checks ------------------------------------------------------------------
+
+
+def test_empty_and_nan_inputs_raise():
+    with pytest.raises(ValueError, match="x is empty"):
+        hs.mann_whitney([], [1.0])
+    with pytest.raises(ValueError, match="y contains NaN"):
+        hs.mann_whitney([1.0, 2.0], [1.0, float("nan")])
+    with pytest.raises(ValueError, match="x contains NaN"):
+        hs.mann_whitney_permutation_p([np.nan], [1.0])
+    with pytest.raises(ValueError, match="contains NaN"):
+        hs.correlation([1, 2, np.nan], [1, 2, 3])
+    with pytest.raises(ValueError, match="durations is empty"):
+        hs.kaplan_meier_median([], [])
+
+
+# --- Mann-Whitney -------------------------------------------------------------------
+
+
+def test_mann_whitney_small_hand_case():
+    # diffs x_i - y_j: 1,0,2,1,3,2 -> median 1.5; U = 5 wins + 0.5 tie = 5.5
+    res = hs.mann_whitney([1, 2, 3], [0, 1])
+    assert (res.n_x, res.n_y) == (3, 2)
+    assert res.median_x == 2.0 and res.median_y == 0.5
+    assert res.u == 5.5
+    assert res.hodges_lehmann == 1.5
+    assert res.rank_biserial == pytest.approx(2 * 5.5 / 6 - 1)
+
+
+def test_mann_whitney_no_ties_normal_approximation():
+    # U = 0, mean 6, var 3*4*8/12 = 8, z = (6 - 0.5)/sqrt(8)
+    res = hs.mann_whitney([1, 2, 3], [4, 5, 6, 7])
+    assert res.u == 0
+    assert res.rank_biserial == -1
+    assert res.p == pytest.approx(2 * stats.norm.sf(5.5 / math.sqrt(8)), rel=1e-12)
+    assert res.p == pytest.approx(0.0518, abs=5e-5)
+
+
+def test_mann_whitney_ties_corrected_variance_and_continuity():
+    x, y = [1, 2, 2, 3, 3.5], [2, 3, 3, 4, 5, 5, 6]
+    nx, ny, n = len(x), len(y), len(x) + len(y)
+    u = u_by_pairs(x, y)
+    ties = [list(x + y).count(v) for v in set(x + y)]
+    var = nx * ny / 12 * ((n + 1) - sum(t**3 - t for t in ties) / (n * (n - 1)))
+    p = 2 * stats.norm.sf((abs(u - nx * ny / 2) - 0.5) / math.sqrt(var))
+    res = hs.mann_whitney(x, y)
+    assert res.u == u
+    assert res.p == pytest.approx(p, rel=1e-12)
+    assert res.hodges_lehmann == np.median([a - b for a in x for b in y])
+
+
+def test_permutation_p_exact_enumeration_known_answer():
+    # 35 equally likely splits; U = 0 is the single most extreme -> 2 * 1/35
+    assert hs.mann_whitney_permutation_p([1, 2, 3], [4, 5, 6, 7]) == pytest.approx(2 / 35)
+
+
+def test_permutation_p_exact_with_ties_matches_enumeration():
+    x, y = [1, 2, 2, 3], [2, 3, 3, 4, 5]
+    ranks = midranks(x + y)
+    u_obs = sum(ranks[: len(x)]) - len(x) * (len(x) + 1) / 2
+    null = [sum(ranks[i] for i in c) - 10 for c in itertools.combinations(range(9), 4)]
+    p_less = sum(u <= u_obs + 1e-9 for u in null) / len(null)
+    p_greater = sum(u >= u_obs - 1e-9 for u in null) / len(null)
+    assert hs.mann_whitney_permutation_p(x, y) == pytest.approx(min(1, 2 * min(p_less, p_greater)))
+
+
+def test_permutation_p_monte_carlo_close_to_exact_and_seeded():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0.5, 1, 10), rng.normal(0, 1, 12)  # C(22,10) >> 20000
+    exact = stats.mannwhitneyu(x, y, method="exact").pvalue
+    p = hs.mann_whitney_permutation_p(x, y)
+    assert p == pytest.approx(exact, abs=0.015)
+    assert hs.mann_whitney_permutation_p(x, y, seed=0) == p
+    assert hs.mann_whitney_permutation_p(x, y, seed=1) != p
+
+
+# --- Correlation --------------------------------------------------------------------
+
+
+def test_pearson_hand_case():
+    # deviations (-2,-1,0,1,2) and (-1,-2,1,0,2): r = 8/10
+    res = hs.correlation([1, 2, 3, 4, 5], [2, 1, 4, 3, 5], method="pearson")
+    t = 0.8 * math.sqrt(3) / 0.6
+    assert res.r == pytest.approx(0.8)
+    assert res.p == pytest.approx(2 * stats.t.sf(t, 3), rel=1e-9)
+    assert (res.n, res.method) == (5, "pearson")
+
+
+def test_spearman_hand_case():
+    # ranks of y: 1,3,2,4,5 -> sum d^2 = 2 -> rho = 1 - 6*2/(5*24) = 0.9
+    res = hs.correlation([1, 2, 3, 4, 5], [10, 20, 15, 40, 50])
+    t = 0.9 * math.sqrt(3) / math.sqrt(1 - 0.81)
+    assert res.r == pytest.approx(0.9)
+    assert res.p == pytest.approx(2 * stats.t.sf(t, 3), rel=1e-9)
+    assert res.method == "spearman"
+
+
+def test_correlation_rejects_bad_input():
+    with pytest.raises(ValueError, match="differ in length"):
+        hs.correlation([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="unknown method"):
+        hs.correlation([1, 2, 3], [1, 2, 3], method="kendall")
+
+
+def test_correlation_p_from_r_known_answers():
+    assert 0.47 * math.sqrt(44) / math.sqrt(1 - 0.47**2) == pytest.approx(3.53, abs=0.005)
+    assert hs.correlation_p_from_r(0.47, 46) == pytest.approx(0.00098, abs=0.00001)
+    assert hs.correlation_p_from_r(0.47, 46, "fisher_z") == pytest.approx(0.00082, abs=0.00001)
+    # textbook critical value: r = 0.632 is two-sided P = 0.05 at df = 8
+    assert hs.correlation_p_from_r(0.632, 10) == pytest.approx(0.05, abs=0.0005)
+    # Fisher z exactly at the normal 97.5 % point
+    assert hs.correlation_p_from_r(math.tanh(1.959964 / math.sqrt(22)), 25, "fisher_z") == pytest.approx(0.05, abs=1e-6)
+    assert hs.correlation_p_from_r(-0.47, 46) == hs.correlation_p_from_r(0.47, 46)
+    assert hs.correlation_p_from_r(0.0, 46) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        hs.correlation_p_from_r(1.2, 46)
+
+
+def test_correlation_p_range_known_answer():
+    p_min, p_max = hs.correlation_p_range(0.465, 0.475, 46)
+    assert p_min == pytest.approx(0.00085, abs=0.00001)
+    assert p_max == pytest.approx(0.00113, abs=0.00001)
+    assert hs.correlation_p_range(-0.475, -0.465, 46) == (p_min, p_max)
+    assert hs.correlation_p_range(-0.1, 0.2, 46)[1] == pytest.approx(1.0)
+
+
+def test_n_for_p_known_answer_and_round_trip():
+    n = hs.n_for_p(0.47, 0.0006)
+    assert 49 < n < 50
+    assert hs.correlation_p_from_r(0.47, n) == pytest.approx(0.0006, rel=1e-8)
+    assert hs.n_for_p(0.632, 0.05) == pytest.approx(10, abs=0.05)
+    with pytest.raises(ValueError, match="no n"):
+        hs.n_for_p(0.01, 1e-6)
+
+
+# --- Counts ---------------------------------------------------------------------------
+
+
+def fisher_by_hand(a, b, c, d):
+    r1, c1, n = a + b, a + c, a + b + c + d
+
+    def prob(k):
+        return math.comb(c1, k) * math.comb(n - c1, r1 - k) / math.comb(n, r1)
+
+    ks = range(max(0, r1 + c1 - n), min(r1, c1) + 1)
+    return sum(prob(k) for k in ks if prob(k) <= prob(a) * (1 + 1e-7))
+
+
+def test_fisher_exact_hand_hypergeometric():
+    res = hs.fisher_exact([[3, 1], [1, 3]])
+    assert res.odds_ratio == 9.0
+    assert res.p == pytest.approx(34 / 70)
+    assert res.p == pytest.approx(0.4857, abs=5e-5)
+    res = hs.fisher_exact([[8, 2], [1, 5]])
+    assert res.odds_ratio == 20.0
+    assert res.p == pytest.approx(fisher_by_hand(8, 2, 1, 5), rel=1e-12)
+    with pytest.raises(ValueError, match="2x2"):
+        hs.fisher_exact([[1, 2, 3], [4, 5, 6]])
+
+
+def test_proportion():
+    frac, pct = hs.proportion(22, 46)
+    assert frac == pytest.approx(0.478261, abs=1e-6)
+    assert round(pct, 2) == 47.83
+    assert hs.proportion(0, 5) == (0.0, 0.0)
+    with pytest.raises(ValueError):
+        hs.proportion(5, 4)
+
+
+# --- Survival tests ---------------------------------------------------------------------
+
+
+def test_logrank_matches_hand_formula():
+    obs, exp_, chi2 = weighted_logrank_by_hand(SMALL_T, SMALL_E, SMALL_G, wilcoxon=False)
+    res = hs.logrank(SMALL_T, SMALL_E, SMALL_G)
+    assert res.observed == obs
+    assert res.expected == pytest.approx(exp_, rel=1e-12)
+    assert res.chi2 == pytest.approx(chi2, rel=1e-9)
+    assert res.p == pytest.approx(stats.chi2.sf(chi2, 1), rel=1e-9)
+
+
+def test_wilcoxon_breslow_matches_hand_formula():
+    obs, exp_, chi2 = weighted_logrank_by_hand(SMALL_T, SMALL_E, SMALL_G, wilcoxon=True)
+    res = hs.wilcoxon_breslow(SMALL_T, SMALL_E, SMALL_G)
+    assert res.chi2 == pytest.approx(chi2, rel=1e-9)
+    assert res.p == pytest.approx(stats.chi2.sf(chi2, 1), rel=1e-9)
+    assert (res.observed, res.expected) == pytest.approx((obs, exp_))
+
+
+def test_survival_tests_textbook_freireich():
+    lr = hs.logrank(FREIREICH_T, FREIREICH_E, FREIREICH_G)
+    assert lr.chi2 == pytest.approx(16.79, abs=0.005)
+    assert (lr.observed, lr.expected) == pytest.approx((9, 19.25), abs=0.005)
+    assert hs.wilcoxon_breslow(FREIREICH_T, FREIREICH_E, FREIREICH_G).chi2 == pytest.approx(13.4579, abs=1e-4)
+
+
+def test_logrank_rejects_bad_groups():
+    with pytest.raises(ValueError, match="boolean"):
+        hs.logrank([1, 2], [1, 1], [0, 1])
+    with pytest.raises(ValueError, match="both True and False"):
+        hs.logrank([1, 2], [1, 1], np.array([True, True]))
+
+
+# --- Cox ------------------------------------------------------------------------------------
+
+
+def test_cox_matches_statsmodels_efron_with_ties():
+    rng = np.random.default_rng(1)
+    n = 120
+    x1, x2 = rng.normal(size=n), rng.integers(0, 2, n)
+    t = rng.exponential(1 / np.exp(0.5 * x1 - 0.7 * x2))
+    c = rng.exponential(1.5, n)
+    time = np.ceil(np.minimum(t, c) * 4) / 4  # coarse grid -> many ties
+    event = (t <= c).astype(int)
+    assert pd.Series(time[event == 1]).duplicated().sum() > 20
+    df = pd.DataFrame({"time": time, "event": event, "x1": x1, "x2": x2})
+
+    res = hs.cox(df, "time", "event", ["x1", "x2"])
+    ref = PHReg(time, np.column_stack([x1, x2]), status=event, ties="efron").fit()
+    assert list(res.index) == ["x1", "x2"]
+    assert list(res.columns) == ["coef", "hr", "hr_lower", "hr_upper", "p", "se"]
+    np.testing.assert_allclose(res["coef"], ref.params, atol=1e-5)
+    np.testing.assert_allclose(res["se"], ref.bse, atol=1e-4)
+    np.testing.assert_allclose(res["p"], ref.pvalues, rtol=1e-3)
+    np.testing.assert_allclose(res[["hr_lower", "hr_upper"]], np.exp(ref.conf_int()), rtol=1e-4)
+
+
+def test_cox_one_binary_covariate_against_hand_efron_likelihood():
+    t = [1, 2, 2, 3, 4, 4, 5, 6, 7, 8]
+    e = [1, 1, 1, 0, 1, 1, 1, 0, 1, 1]
+    x = [1, 1, 0, 1, 0, 1, 0, 1, 0, 0]
+
+    def loglik(b):
+        ll = 0.0
+        for time in sorted({ti for ti, ei in zip(t, e) if ei}):
+            risk = sum(math.exp(b * xi) for ti, xi in zip(t, x) if ti >= time)
+            dead = [xi for ti, ei, xi in zip(t, e, x) if ti == time and ei]
+            dead_sum = sum(math.exp(b * xi) for xi in dead)
+            ll += b * sum(dead)
+            ll -= sum(math.log(risk - k / len(dead) * dead_sum) for k in range(len(dead)))
+        return ll
+
+    b = optimize.minimize_scalar(lambda v: -loglik(v), bracket=(-1, 1), tol=1e-12).x
+    h = 1e-4
+    info = -(loglik(b + h) - 2 * loglik(b) + loglik(b - h)) / h**2
+    se = 1 / math.sqrt(info)
+
+    df = pd.DataFrame({"t": t, "e": e, "x": x})
+    row = hs.cox(df, "t", "e", ["x"]).loc["x"]
+    assert row["coef"] == pytest.approx(b, abs=1e-5)
+    assert row["se"] == pytest.approx(se, abs=1e-4)
+    assert row["hr"] == pytest.approx(math.exp(b), rel=1e-5)
+    assert row["hr_lower"] == pytest.approx(math.exp(b - 1.959964 * se), rel=1e-4)
+    assert row["hr_upper"] == pytest.approx(math.exp(b + 1.959964 * se), rel=1e-4)
+    assert row["p"] == pytest.approx(2 * stats.norm.sf(abs(b / se)), rel=1e-3)
+    assert hs.cox_fit(df, "t", "e", ["x"]).params_["x"] == row["coef"]
+
+
+# --- Kaplan-Meier -------------------------------------------------------------------------
+
+
+def test_km_median_obvious_cases():
+    # S = 0.8, 0.6, 0.4, ... -> first S <= 0.5 at t = 3
+    assert hs.kaplan_meier_median([1, 2, 3, 4, 5], [1] * 5)[0] == 3
+    # censoring at 2: S(1)=5/6, S(3)=5/6*3/4=0.625, S(4)=0.625*2/3=0.4167 -> 4
+    assert hs.kaplan_meier_median([1, 2, 3, 4, 5, 6], [1, 0, 1, 1, 1, 1])[0] == 4
+    # S stays above 0.5 -> median not reached
+    assert hs.kaplan_meier_median([1, 2, 3, 4], [1, 0, 0, 0])[0] == math.inf
+
+
+def test_km_median_ci_from_hand_loglog_band():
+    t = [2, 3, 3, 5, 6, 7, 8, 9, 11, 12, 14, 15]
+    e = [1, 1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1]
+    z = stats.norm.ppf(0.975)
+    s, greenwood, lower, upper = 1.0, 0.0, [], []
+    for time in sorted(set(t)):
+        n = sum(ti >= time for ti in t)
+        d = sum(ti == time and ei for ti, ei in zip(t, e))
+        if d == 0:
+            continue
+        s *= 1 - d / n
+        if s == 0:
+            lower.append((time, 0.0))
+            upper.append((time, 0.0))
+            continue
+        greenwood += d / (n * (n - d))
+        half = z * math.sqrt(greenwood) / abs(math.log(s))
+        lower.append((time, s ** math.exp(half)))
+        upper.append((time, s ** math.exp(-half)))
+
+    def first_at_or_below_half(band):
+        return next((time for time, v in band if v <= 0.5), math.inf)
+
+    median, lo, hi = hs.kaplan_meier_median(t, e)
+    assert median == 9  # S: .917 .833 .741 .648 .540 (t=8) .432 (t=9)
+    assert lo == first_at_or_below_half(lower)
+    assert hi == first_at_or_below_half(upper)
+    assert lo < median < hi
