@@ -27,8 +27,11 @@ $(UV):
 
 # Bytecode is compiled at install time, so imports don't pay for it
 # (and PYTHONDONTWRITEBYTECODE=1 can't leave them slow).
+# The .pth file puts the repository root on the venv's path, so notebooks (run from
+# notebooks/) and tests import `helpers` without installing it.
 $(STAMP): $(LOCK) | $(UV)
 	$(UV) pip install --python $(PY) --compile-bytecode -r $(LOCK)
+	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/il6_repro.pth", "w").write(sys.argv[1] + "\n")' "$(CURDIR)"
 	touch $@
 
 reproduce: $(STAMP)

@@ -58,31 +58,55 @@ def survival_frame(t: pd.DataFrame) -> pd.DataFrame:
     return t[cols].astype(float)
 
 
-def reproduce(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
-    """Every registry quantity computed from a cohort table: {registry id: value}."""
-    t = add_covariates(table, cutoff)
-    values = {
+def cytokine_values(t: pd.DataFrame) -> dict:
+    """R01-R06: patients, detectable cytokines, Fisher tests, IL-6 above the cut-off."""
+    n_high = int(t["il6_high"].sum())
+    return {
         "R01": len(t),
         "R02": int(t["il2_detectable"].sum()),
         "R03": int(t["tnfa_detectable"].sum()),
         "R04": int(t["il1b_detectable"].sum()),
         "R05": float(fisher_tests(t)["p"].min()),
-        "R06a": int(t["il6_high"].sum()),
-        "R06b": stats.proportion(int(t["il6_high"].sum()), len(t))[1],
+        "R06a": n_high,
+        "R06b": stats.proportion(n_high, len(t))[1],
     }
+
+
+def comparison_values(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10", "R12")) -> dict:
+    """R07-R10 (medians of each group and Mann-Whitney P) and R12 (median difference, P)."""
+    values = {}
     for prefix, (_, a, b) in il6_comparisons(t).items():
+        if prefix not in prefixes:
+            continue
         mw = stats.mann_whitney(t.loc[a, "il6"], t.loc[b, "il6"])
         if prefix == "R12":
             values["R12a"], values["R12b"] = mw.median_x - mw.median_y, mw.p
         else:
             values[f"{prefix}a"], values[f"{prefix}b"], values[f"{prefix}c"] = mw.median_x, mw.median_y, mw.p
+    return values
+
+
+def crp_values(t: pd.DataFrame) -> dict:
+    """R11: Spearman correlation of IL-6 with CRP and its P."""
     corr = stats.correlation(t["il6"], t["crp_mg_dl"], method="spearman")
-    values["R11a"], values["R11b"] = corr.r, corr.p
-    values["R13a"] = stats.logrank(t["os_months"], t["death"], t["il6_high"]).p
+    return {"R11a": corr.r, "R11b": corr.p}
+
+
+def survival_values(t: pd.DataFrame) -> dict:
+    """R13 (log-rank P, univariable hazard ratio) and R14 (multivariable Cox)."""
     surv = survival_frame(t)
-    values["R13b"] = float(stats.cox(surv, "os_months", "death", ["il6_high"]).loc["il6_high", "hr"])
     multi = stats.cox(surv, "os_months", "death", list(COX_COVARIATES))
-    values["R14a"], values["R14b"] = float(multi.loc["il6_high", "p"]), float(multi.loc["il6_high", "hr"])
-    values["R14c"], values["R14d"] = float(multi.loc["dfi_short", "p"]), float(multi.loc["dfi_short", "hr"])
-    values["R14e"] = float(multi.drop(index=["il6_high", "dfi_short"])["p"].min())
+    return {
+        "R13a": stats.logrank(t["os_months"], t["death"], t["il6_high"]).p,
+        "R13b": float(stats.cox(surv, "os_months", "death", ["il6_high"]).loc["il6_high", "hr"]),
+        "R14a": float(multi.loc["il6_high", "p"]), "R14b": float(multi.loc["il6_high", "hr"]),
+        "R14c": float(multi.loc["dfi_short", "p"]), "R14d": float(multi.loc["dfi_short", "hr"]),
+        "R14e": float(multi.drop(index=["il6_high", "dfi_short"])["p"].min()),
+    }
+
+
+def reproduce(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
+    """Every registry quantity computed from a cohort table: {registry id: value}."""
+    t = add_covariates(table, cutoff)
+    values = cytokine_values(t) | comparison_values(t) | crp_values(t) | survival_values(t)
     return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in values.items()}

@@ -64,11 +64,12 @@ def verdict(row: pd.Series, value: float, values: dict) -> tuple[str, str]:
     return "not reproduced", reason
 
 
-def scorecard(values: dict, registry: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per registry id: reported, reproduced value, verdict, reason, expected verdict."""
+def scorecard(values: dict, ids=None, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per registry id (all, or `ids`): reported, reproduced value, verdict, reason,
+    expected verdict and the registry's note."""
     reg = load_registry() if registry is None else registry
     rows = []
-    for rid, row in reg.iterrows():
+    for rid, row in reg.loc[list(ids) if ids is not None else reg.index].iterrows():
         value = values.get(rid)
         v, reason = verdict(row, value, values)
         rows.append({"id": rid, "quantity": row["quantity"], "reported": row["reported"],

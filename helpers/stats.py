@@ -328,3 +328,13 @@ def kaplan_meier_median(durations, events) -> tuple[float, float, float]:
     kmf = KaplanMeierFitter().fit(durations, events)
     ci = median_survival_times(kmf.confidence_interval_)
     return float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+
+
+def median_iqr(x) -> dict:
+    """n, median, first and third quartiles (numpy's default linear interpolation), min, max."""
+    v = np.asarray(x, float)
+    if v.size == 0 or np.isnan(v).any():
+        raise ValueError("median_iqr needs a non-empty sample without NaN")
+    q1, med, q3 = np.percentile(v, [25, 50, 75])
+    return {"n": int(v.size), "median": float(med), "q1": float(q1), "q3": float(q3),
+            "min": float(v.min()), "max": float(v.max())}
