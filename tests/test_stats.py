@@ -358,10 +358,10 @@ def test_km_median_ci_from_hand_loglog_band():
 
 def test_median_iqr_hand_case():
     # 1..9: median 5, quartiles by linear interpolation at positions 2 and 6 (0-based) -> 3 and 7
-    s = stats.median_iqr(range(1, 10))
+    s = hs.median_iqr(range(1, 10))
     assert (s["n"], s["median"], s["q1"], s["q3"], s["min"], s["max"]) == (9, 5.0, 3.0, 7.0, 1.0, 9.0)
     # even n: 1..4 -> median 2.5, q1 at position 0.75 -> 1.75, q3 at 2.25 -> 3.25
-    s = stats.median_iqr([4, 1, 3, 2])
+    s = hs.median_iqr([4, 1, 3, 2])
     assert (s["median"], s["q1"], s["q3"]) == (2.5, 1.75, 3.25)
     with pytest.raises(ValueError):
-        stats.median_iqr([])
+        hs.median_iqr([])
