@@ -290,8 +290,8 @@ def _survival(table: pd.DataFrame, reg: pd.DataFrame, a: dict, rng: np.random.Ge
     for _ in range(acc["max_attempts"]):
         sampled = rng.uniform(0, (end - start).days, N)
         follow = ((last - start).days - sampled) / 30.4375
-        event_time = rng.exponential(1 / (base * np.exp(log_hr.to_numpy())))
-        t["os_months"] = np.round(np.minimum(event_time, follow), 1).clip(min=0.1)
+        event_time = s["minimum_os_months"] + rng.exponential(1 / (base * np.exp(log_hr.to_numpy())))
+        t["os_months"] = np.round(np.minimum(event_time, follow), 1)
         t["death"] = (event_time <= follow).astype(int)
         if _survival_matches(t, reg, acc):
             return t[["os_months", "death"]]
