@@ -1,14 +1,17 @@
 """Load a cohort directory: validated clinical table + cleaned assay plates, joined per patient."""
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from helpers import assay, plates
 from helpers.assay import CleanedAssays, clean
 from helpers.clinical import DataValidationError, load_clinical
-from helpers.plates import load_plates
 
 ANALYTES = ("IL6", "TNFA", "IL1B", "IL2")
 
@@ -20,13 +23,33 @@ class Cohort:
     table: pd.DataFrame  # one row per patient: clinical columns + per analyte value / status / detectable
 
 
-def load_cohort(data_dir: Path) -> Cohort:
-    """Read `<data_dir>/raw`, clean the plates and join each patient's results.
-    Samples on plates but not in the clinical table, or clinical samples without a result
-    for an analyte, are errors naming the sample."""
+def cleaned_assays(raw: Path, cache_dir: Path | None = None) -> CleanedAssays:
+    """Clean every plate under `raw`. With `cache_dir`, the result is kept there under a key
+    made of the plate files and the cleaning code, so notebooks after the first reuse it."""
+    if cache_dir is None:
+        return clean(plates.load_plates(raw))
+    digest = hashlib.sha256()
+    sources = sorted(p for p in raw.rglob("*") if p.is_file() and p.name != "clinical.csv")
+    for path in [*sources, Path(assay.__file__), Path(plates.__file__)]:
+        digest.update(str(path.relative_to(path.parent.parent)).encode() + path.read_bytes())
+    cached = Path(cache_dir) / f"cleaned-{digest.hexdigest()[:20]}.pkl"
+    if cached.is_file():
+        return pickle.loads(cached.read_bytes())
+    result = clean(plates.load_plates(raw))
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(result))
+    tmp.replace(cached)  # atomic: notebooks running in parallel never see half a file
+    return result
+
+
+def load_cohort(data_dir: Path, cache_dir: Path | None = None) -> Cohort:
+    """Read `<data_dir>/raw`, clean the plates (see cleaned_assays for `cache_dir`) and join
+    each patient's results. Samples on plates but not in the clinical table, or clinical
+    samples without a result for an analyte, are errors naming the sample."""
     raw = Path(data_dir) / "raw"
     clinical = load_clinical(raw / "clinical.csv")
-    assays = clean(load_plates(raw))
+    assays = cleaned_assays(raw, cache_dir)
     conc = assays.concentrations
     unknown = sorted(set(conc["sample_id"]) - set(clinical["sample_id"]))
     if unknown:

@@ -405,14 +405,20 @@ def simulate_plate(cfg: dict, layout: pd.DataFrame, truth: dict, designed: dict,
     for (sample, dilution), g in layout[layout["role"] == "sample"].groupby(["sample_id", "dilution"], sort=False):
         wells = list(g["well"])
         readable = [w for w in wells if w not in failed]
-        if sample in designed and (dilution > 1 or sample not in truth):
+        lowest = std["nominal_pg_ml"].min()
+        if sample in designed and designed[sample] < lowest:  # only needs to read below the curve
+            truth[sample] = designed[sample]
+        elif sample in designed and (dilution > 1 or sample not in truth):
             target = designed[sample]
 
             def measured(x):
                 return float(np.mean(curve.concentration(signal(readable, [x / dilution] * len(readable)) - blank))
                              * dilution) - target
-            x = optimize.brentq(measured, target / 50, target * 50, xtol=1e-10)
-            truth[sample] = x
+            try:
+                truth[sample] = optimize.brentq(measured, target / 50, target * 50, xtol=1e-10)
+            except ValueError as exc:
+                raise RuntimeError(f"sample {sample}: no true concentration reads as {target} pg/ml "
+                                   f"on this plate") from exc
         true_conc[sample] = truth[sample]
         sig.update(zip(wells, signal(wells, [truth[sample] / dilution] * len(wells))))
     grid = []
@@ -495,3 +501,17 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def assumptions_table(path: Path = ASSUMPTIONS) -> pd.DataFrame:
+    """Every assumption as a row: name (dotted path, e.g. cohort.n_liver), value, why."""
+    rows = []
+
+    def walk(node, where):
+        if isinstance(node, dict) and "value" in node:
+            rows.append({"name": where, "value": node["value"], "why": str(node.get("why", "")).strip()})
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, f"{where}.{key}" if where else key)
+    walk(yaml.safe_load(Path(path).read_text(encoding="utf-8")), "")
+    return pd.DataFrame(rows, columns=["name", "value", "why"])

@@ -38,7 +38,9 @@ def _fmt(x: float) -> str:
 
 def _direction_holds(direction: str, value: float, values: dict) -> bool:
     op, ref = direction.split()
-    other = values[ref] if ref in values else float(ref)
+    other = values.get(ref) if ref[0].isalpha() else float(ref)
+    if other is None or other != other:  # the partner value is missing or NaN
+        return False
     return value > other if op == ">" else value < other
 
 
