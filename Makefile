@@ -34,9 +34,11 @@ $(STAMP): $(LOCK) | $(UV)
 	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/il6_repro.pth", "w").write(sys.argv[1] + "\n")' "$(CURDIR)"
 	touch $@
 
+# Rebuild the cohort from its seed (byte-identical to the committed files), then run every
+# notebook into output/ with an HTML report and the scorecard.
 reproduce: $(STAMP)
 	$(PY) -m helpers.reconstruct --out data
-	$(PY) -m helpers.check --data data --strict
+	$(PY) -m helpers.report --data data --out output
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto -q tests

@@ -51,3 +51,11 @@ def results_table(values: dict) -> pd.DataFrame:
     shown = card["reproduced"].map(lambda v: f"{v:.4g}" if isinstance(v, float) else v)
     return pd.DataFrame({"quantity": card["quantity"], "reported": card["reported"], "reproduced": shown,
                          "verdict": card["verdict"], "reason": card["reason"]})
+
+
+def save_scorecard(output_dir, card: pd.DataFrame) -> Path:
+    """Write the full scorecard as `<output_dir>/scorecard.csv` (values at full precision)."""
+    path = Path(output_dir) / "scorecard.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    card.assign(reproduced=card["reproduced"].map(repr)).to_csv(path, lineterminator="\n")
+    return path

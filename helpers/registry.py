@@ -77,4 +77,24 @@ def scorecard(values: dict, ids=None, registry: pd.DataFrame | None = None) -> p
         rows.append({"id": rid, "quantity": row["quantity"], "reported": row["reported"],
                      "reproduced": value, "verdict": v, "reason": reason,
                      "expected_verdict": row["expected_verdict"], "note": row["note"]})
-    return pd.DataFrame(rows).set_index("id")
+    card = pd.DataFrame(rows).set_index("id")
+    card["reproduced"] = pd.Series([r["reproduced"] for r in rows], index=card.index, dtype=object)  # ints stay ints
+    return card
+
+
+def gather_results(results_dir: Path, exclude: tuple = ()) -> tuple[dict, dict]:
+    """Values and their source notebooks from every `<notebook>.json` in `results_dir`
+    (helpers.notebook.save_results). Two notebooks reporting different values for the
+    same id is an error naming both."""
+    import json
+
+    values, sources = {}, {}
+    for path in sorted(Path(results_dir).glob("*.json")):
+        if path.stem in exclude:
+            continue
+        for rid, value in json.loads(path.read_text(encoding="utf-8"))["values"].items():
+            if rid in values and values[rid] != value:
+                raise ValueError(f"{rid}: {sources[rid]} reports {values[rid]!r} but {path.stem} reports {value!r}")
+            values[rid] = value
+            sources[rid] = f"{sources[rid]}, {path.stem}" if rid in sources else path.stem
+    return values, sources

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import stats
-from helpers.registry import KINDS, REGISTRY, VERDICTS, load_registry, scorecard, verdict
+from helpers.registry import KINDS, REGISTRY, VERDICTS, gather_results, load_registry, scorecard, verdict
 
 PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?%?$")
 
@@ -166,3 +166,23 @@ def test_r11b_note_bounds_and_inconsistency():
         assert p_high <= p_min  # every P that prints as 0.0006 is below what r = 0.47 allows
     p_min, p_max = stats.correlation_p_range(r_low, r_high, 46, "t")
     assert not p_min <= 0.0006 <= p_max
+
+
+def test_gather_results_merges_notebooks_and_names_sources(tmp_path):
+    import json
+
+    (tmp_path / "a.json").write_text(json.dumps({"values": {"R01": 46, "R02": 0}}))
+    (tmp_path / "b.json").write_text(json.dumps({"values": {"R02": 0, "R03": 2}}))
+    (tmp_path / "skip.json").write_text(json.dumps({"values": {"R04": 99}}))
+    values, sources = gather_results(tmp_path, exclude=("skip",))
+    assert values == {"R01": 46, "R02": 0, "R03": 2}
+    assert sources == {"R01": "a", "R02": "a, b", "R03": "b"}
+
+
+def test_gather_results_refuses_disagreeing_notebooks(tmp_path):
+    import json
+
+    (tmp_path / "a.json").write_text(json.dumps({"values": {"R03": 2}}))
+    (tmp_path / "b.json").write_text(json.dumps({"values": {"R03": 3}}))
+    with pytest.raises(ValueError, match="R03: a reports 2 but b reports 3"):
+        gather_results(tmp_path)
