@@ -160,6 +160,8 @@ def load_plate(raw_dir: Path, entry: dict) -> pd.DataFrame:
 def load_manifest(raw_dir: Path) -> pd.DataFrame:
     """Read and check raw/plates.csv."""
     path = Path(raw_dir) / "plates.csv"
+    if not path.is_file():
+        raise DataValidationError(f"{path}: no plate manifest (plates.csv) in the data directory")
     manifest = pd.read_csv(path, dtype=str, keep_default_na=False)
     if tuple(manifest.columns) != MANIFEST_COLUMNS:
         raise DataValidationError(f"{path.name}: columns must be {', '.join(MANIFEST_COLUMNS)}; "

@@ -1,0 +1,262 @@
+"""Tests of helpers.assay: curve models, fitting, limits, per-plate analysis, the choice of
+one result per sample, and recovery of the generator's true concentrations."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+
+from helpers import assay
+from helpers.plates import WELLS
+
+P4 = (0.05, 1.3, 120.0, 3.0)
+P5 = (0.02, 1.5, 300.0, 2.5, 0.4)
+STANDARDS = np.repeat(1000 / 3.0 ** np.arange(8), 2)  # 8 levels in duplicate
+
+
+# --- curve models -----------------------------------------------------------------------
+
+
+def test_four_pl_known_values():
+    a, b, c, d = 0.1, 1.0, 50.0, 2.1
+    assert assay.four_pl(c, a, b, c, d) == pytest.approx((a + d) / 2)
+    assert assay.four_pl(0.0, a, b, c, d) == pytest.approx(a)
+    assert assay.four_pl(3 * c, a, b, c, d) == pytest.approx(d + (a - d) / 4)  # 1 + 3^1 = 4
+    assert assay.four_pl(c / 2, a, 2.0, c, d) == pytest.approx(d + (a - d) / 1.25)  # 1 + 0.5^2
+
+
+def test_five_pl_known_values_and_reduces_to_four_pl():
+    a, b, c, d = P4
+    assert assay.five_pl(c, a, b, c, d, 0.5) == pytest.approx(d + (a - d) / np.sqrt(2))
+    x = np.logspace(-1, 3, 9)
+    np.testing.assert_allclose(assay.five_pl(x, *P4, 1.0), assay.four_pl(x, *P4), rtol=1e-14)
+
+
+@pytest.mark.parametrize("model, params", [("4PL", P4), ("5PL", P5)])
+def test_concentration_inverts_signal(model, params):
+    curve = assay.StandardCurve(model, params, 1.0, 1.0)
+    x = np.logspace(-2, 4, 25)
+    np.testing.assert_allclose(curve.concentration(curve.signal(x)), x, rtol=1e-6)
+
+
+@pytest.mark.parametrize("model, params", [("4PL", P4), ("5PL", P5)])
+def test_concentration_outside_the_curve(model, params):
+    a, d = params[0], params[3]
+    curve = assay.StandardCurve(model, params, 1.0, 1.0)
+    np.testing.assert_array_equal(curve.concentration([a, a - 0.01, d, d + 1.0, np.nan]),
+                                  [0.0, 0.0, np.inf, np.inf, np.nan])
+
+
+# --- fitting ----------------------------------------------------------------------------
+
+
+def test_fit_recovers_noiseless_four_pl():
+    curve = assay.fit_standard_curve(STANDARDS, assay.four_pl(STANDARDS, *P4))
+    # On exact data the F-test compares rounding noise, so the model may come out as a
+    # 5PL; it must then be the 4PL itself (g = 1).
+    np.testing.assert_allclose(curve.params[:4], P4, rtol=1e-4)
+    assert (curve.params[4] if curve.model == "5PL" else 1.0) == pytest.approx(1.0, rel=1e-4)
+    assert curve.r_squared == pytest.approx(1.0)
+
+
+def test_fit_picks_five_pl_on_asymmetric_data():
+    x = 2000 / 2.0 ** np.arange(16)
+    y = assay.five_pl(x, *P5) * (1 + 0.001 * np.random.default_rng(1).normal(size=16))
+    curve = assay.fit_standard_curve(x, y)
+    assert curve.model == "5PL" and curve.f_test_p < 0.05
+    np.testing.assert_allclose(curve.params, P5, rtol=0.05)
+
+
+def noisy_four_pl(seed=0):
+    return assay.four_pl(STANDARDS, *P4) * (1 + 0.03 * np.random.default_rng(seed).normal(size=len(STANDARDS)))
+
+
+def test_fit_keeps_four_pl_on_noisy_four_pl_data():
+    curve = assay.fit_standard_curve(STANDARDS, noisy_four_pl())
+    assert curve.model == "4PL" and curve.f_test_p >= 0.05
+    np.testing.assert_allclose(curve.params, P4, rtol=0.1)
+
+
+def test_fit_minimises_relative_residuals():
+    """Independent fit: least squares on (y - f) / (|y| + 1 % of the range). Unweighted differs by ~1-4 %."""
+    y = noisy_four_pl()
+    sigma = np.abs(y) + 0.01 * np.ptp(y)
+    expected = optimize.least_squares(lambda p: (y - assay.four_pl(STANDARDS, *p)) / sigma, P4,
+                                      xtol=1e-14, ftol=1e-14, gtol=1e-14).x
+    curve = assay.fit_standard_curve(STANDARDS, y)
+    np.testing.assert_allclose(curve.params, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("conc, signal", [
+    ([0.0, 1, 10, 100], [0.01, 0.1, 0.8, 2.0]),
+    ([-1.0, 1, 10, 100], [0.01, 0.1, 0.8, 2.0]),
+    ([1.0, 10, 100, 1000], [2.0, 0.8, 0.1, 0.01]),
+])
+def test_fit_rejects_bad_standards(conc, signal):
+    with pytest.raises(ValueError):
+        assay.fit_standard_curve(conc, signal)
+
+
+# --- duplicate CV -----------------------------------------------------------------------
+
+
+def test_duplicate_cv():
+    assert assay.duplicate_cv([9, 11]) == pytest.approx(100 * np.sqrt(2) / 10)  # 14.142 %
+    assert assay.duplicate_cv([2.0, 2.5]) == pytest.approx(100 * 0.5 / np.sqrt(2) / 2.25)
+    assert np.isnan(assay.duplicate_cv([10.0]))
+
+
+def test_cv_limit_is_20_within_three_lloq():
+    assert assay.cv_limit(3.0, 1.0) == 20.0
+    assert assay.cv_limit(3.0 + 1e-9, 1.0) == 15.0
+    assert assay.cv_limit(0.5, 1.0) == 20.0
+
+
+# --- one synthetic plate ----------------------------------------------------------------
+
+CURVE = (0.0, 1.0, 200.0, 2.5)  # true blank-corrected 4PL: signal = 2.5 x / (200 + x)
+BLANKS = [0.100, 0.102, 0.098, 0.100]  # mean 0.1, SD (n-1) = 0.0016330
+NOMINALS = (1000, 300, 100, 30, 10, 3, 1)
+SAMPLES = {  # (sample, dilution): true in-well concentration of each well (NaN: failed read)
+    ("S1", 1): [50, 50], ("S1", 10): [5, 5],  # quantified at both dilutions
+    ("S2", 1): [40, 60],  # CV 28 % > 15 %
+    ("S3", 1): [5000, 5000], ("S3", 10): [500, 500],  # above the top standard neat
+    ("S4", 1): [0, 0],  # blank level
+    ("S5", 1): [0.7, 0.7],  # between LOD (0.39) and LLOQ (1)
+    ("S6", 1): [20, np.nan],  # one failed well
+    ("S7", 1): [2.0, 2.5],  # CV 15.7 %, within 3 x LLOQ: limit 20 %
+    ("S8", 10): [0, 0],  # blank level, only diluted
+    ("S9", 1): [3000, 3000],  # only above ULOQ
+    ("S10", 1): [20, 25],  # CV 15.7 %, above 3 x LLOQ: limit 15 %
+}
+
+
+def synthetic_plate() -> pd.DataFrame:
+    rows = [("standard", n, None, 1, n) for n in NOMINALS for _ in range(2)]
+    rows += [("blank", None, None, 1, 0.0)] * 4
+    rows += [("control", 100.0, None, 1, 90.0), ("control", 100.0, None, 1, 96.0)]
+    rows += [("sample", None, s, d, c) for (s, d), cs in SAMPLES.items() for c in cs]
+    rows += [("empty", None, None, 1, 0.0)] * 2
+    df = pd.DataFrame(rows, columns=["role", "nominal_pg_ml", "sample_id", "dilution", "true"])
+    df["signal"] = np.mean(BLANKS) + assay.four_pl(df["true"], *CURVE)
+    df.loc[df["role"] == "blank", "signal"] = BLANKS
+    df["read_error"] = np.where(df["true"].isna(), "Range?", "")
+    df.insert(0, "well", WELLS[: len(df)])
+    df.insert(0, "analyte", "IL6")
+    df.insert(0, "plate_id", "T-1")
+    return df.drop(columns="true")
+
+
+@pytest.fixture(scope="module")
+def plate():
+    return assay.analyse_plate(synthetic_plate())
+
+
+@pytest.fixture(scope="module")
+def results(plate):
+    return plate.results[plate.results["role"] == "sample"].set_index(["sample_id", "dilution"])
+
+
+def test_plate_limits(plate):
+    sd = np.std(BLANKS, ddof=1)
+    assert plate.blank_sd == pytest.approx(sd) and plate.blank_mean == pytest.approx(0.1)
+    assert plate.lod == pytest.approx(plate.curve.concentration(plate.curve.params[0] + 3 * sd), rel=1e-12)
+    assert plate.lod == pytest.approx(200 * 3 * sd / (2.5 - 3 * sd), rel=1e-4)  # from the true curve
+    assert (plate.lloq, plate.uloq) == (1.0, 1000.0)
+    assert plate.standards["acceptable"].all()
+
+
+def test_lloq_uloq_are_the_lowest_and_highest_acceptable_levels(monkeypatch):
+    """With the fit fixed at the true curve, spoil the top and bottom levels' signals."""
+    monkeypatch.setattr(assay, "fit_standard_curve", lambda conc, signal: assay.StandardCurve("4PL", CURVE, 1.0, 1.0))
+    wells = synthetic_plate()
+    wells.loc[wells["well"] == "A1", "signal"] = 0.1 + 3.1  # above the curve's top: infinite back-calculation
+    lowest = wells["nominal_pg_ml"].eq(1) & wells["role"].eq("standard")
+    wells.loc[lowest, "signal"] = 0.1 + 2 * assay.four_pl(1.0, *CURVE)  # ~200 % recovery
+    p = assay.analyse_plate(wells)
+    assert (p.lloq, p.uloq) == (3.0, 300.0)
+    assert p.standards.loc[~p.standards["acceptable"], "nominal_pg_ml"].tolist() == [1.0, 1000.0]
+
+
+def test_sample_status(results):
+    expected = {("S1", 1): "quantified", ("S1", 10): "quantified", ("S2", 1): "quantified",
+                ("S3", 1): "above_uloq", ("S3", 10): "quantified", ("S4", 1): "below_lod",
+                ("S5", 1): "below_lloq", ("S6", 1): "quantified", ("S7", 1): "quantified",
+                ("S8", 10): "below_lod", ("S9", 1): "above_uloq", ("S10", 1): "quantified"}
+    assert results["status"].to_dict() == expected
+
+
+def test_sample_results(results):
+    conc = results["conc_pg_ml"]
+    for key, true in [(("S1", 1), 50), (("S1", 10), 50), (("S2", 1), 50), (("S3", 10), 5000),
+                      (("S6", 1), 20), (("S7", 1), 2.25), (("S10", 1), 22.5)]:
+        assert conc[key] == pytest.approx(true, rel=1e-4), key
+    assert np.isnan(conc[("S4", 1)])  # not quantified
+    assert results.loc[("S8", 10), ["lod_pg_ml", "lloq_pg_ml"]].tolist() == pytest.approx(
+        [10 * results.loc[("S4", 1), "lod_pg_ml"], 10.0])
+
+
+def test_sample_flags(results):
+    flags = results["flags"]
+    assert flags[("S6", 1)] == "single replicate" and results.loc[("S6", 1), "n_wells"] == 1
+    assert results.loc[("S2", 1), "cv_percent"] == pytest.approx(100 * np.std([40, 60], ddof=1) / 50, rel=1e-4)
+    assert flags[("S2", 1)] == "duplicate CV 28% above 15%"
+    assert flags[("S10", 1)] == "duplicate CV 16% above 15%"
+    assert flags[("S7", 1)] == ""  # same CV, but within 3 x LLOQ
+    assert set(flags.drop([("S2", 1), ("S6", 1), ("S10", 1)])) == {""}
+
+
+def test_control_recovery(plate):
+    assert plate.qc["control_recovery_percent"] == pytest.approx((90 + 96) / 2, rel=1e-4)
+    assert plate.qc["control_ok"] and plate.qc["plate_ok"]
+
+
+# --- choosing one result per sample -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cleaned():
+    return assay.clean(synthetic_plate())
+
+
+def test_clean_chooses_one_result_per_sample(cleaned):
+    c = cleaned.concentrations.set_index("sample_id")
+    assert sorted(c.index) == sorted({s for s, _ in SAMPLES})
+    assert c.loc["S1", "dilution"] == 1  # quantified at both: the lowest dilution
+    assert (c.loc["S3", "dilution"], c.loc["S3", "status"]) == (10, "quantified")  # beats neat above ULOQ
+    assert c.loc["S3", "value_for_stats"] == pytest.approx(5000, rel=1e-4)
+    assert c.loc["S9", ["status", "censored", "detectable"]].tolist() == ["above_uloq", "right", True]
+    assert c.loc["S9", "value_for_stats"] == 1000.0  # the ULOQ
+    assert c.loc[["S4", "S5", "S8"], "censored"].tolist() == ["left"] * 3
+    assert c.loc[["S4", "S5", "S8"], "value_for_stats"].tolist() == pytest.approx([0.5, 0.5, 5.0])  # LLOQ/2 x dilution
+    assert not c.loc[["S4", "S5", "S8"], "detectable"].any()
+
+
+def test_clean_accounts_for_every_well(cleaned):
+    wells = cleaned.wells
+    assert sorted(wells["well"]) == sorted(synthetic_plate()["well"])
+    assert set(wells["use"]) == {"used", "excluded"}
+    assert wells["reason"].str.len().gt(0).all()
+    excluded = wells[wells["use"] == "excluded"].set_index("well")["reason"]
+    by_well = synthetic_plate().set_index("well")
+    failed = by_well.index[by_well["read_error"] != ""]
+    sid, dil = by_well["sample_id"], by_well["dilution"]
+    superseded = by_well.index[(sid == "S1") & (dil == 10) | (sid == "S3") & (dil == 1)]
+    empty = by_well.index[by_well["role"] == "empty"]
+    assert sorted(excluded.index) == sorted([*failed, *superseded, *empty])
+    assert excluded[failed].str.contains("Range?", regex=False).all()
+    assert excluded[superseded].str.startswith("superseded").all()
+
+
+# --- the committed cohort against the generator's truth ---------------------------------
+
+
+def test_il6_recovers_generator_truth(cohort, data_dir):
+    truth = pd.read_csv(data_dir / "generator_truth" / "concentrations.csv")
+    conc = cohort.assays.concentrations
+    il6 = conc[(conc["analyte"] == "IL6") & (conc["status"] == "quantified")]
+    m = il6.merge(truth, on=["sample_id", "analyte"], validate="one_to_one")
+    assert len(m) == len(il6) >= 40
+    error = (m["conc_pg_ml"] / m["true_pg_ml"] - 1).abs()
+    assert error.median() < 0.10
+    assert error.max() < 0.30
