@@ -15,6 +15,7 @@ Conventions (stated once, used everywhere):
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +67,9 @@ class StandardCurve:
 
 def _fit(model_fn, conc, signal, p0):
     sigma = np.abs(signal) + SIGMA_FLOOR * np.ptp(signal)
-    params, _ = optimize.curve_fit(model_fn, conc, signal, p0=p0, sigma=sigma, maxfev=20000)
+    with warnings.catch_warnings():  # the parameter covariance is not used; exact data cannot give one
+        warnings.simplefilter("ignore", optimize.OptimizeWarning)
+        params, _ = optimize.curve_fit(model_fn, conc, signal, p0=p0, sigma=sigma, maxfev=20000)
     resid = (signal - model_fn(conc, *params)) / sigma
     return tuple(float(p) for p in params), float(resid @ resid)
 
@@ -287,13 +290,17 @@ TRUTH_FILE = ("generator_truth", "concentrations.csv")
 
 def plate_qc_table(plates: list) -> pd.DataFrame:
     """One row per plate (PlateAnalysis): curve model, F-test P, R^2, acceptable standard
-    levels, blank mean / SD, LOD, LLOQ, ULOQ (in-well pg/ml), control recovery and the QC verdicts."""
+    levels, the largest standard-well residual (% of the fitted signal, see standard_wells),
+    blank mean / SD, LOD, LLOQ, ULOQ (in-well pg/ml), control recovery and the QC verdicts."""
     rows = []
     for p in plates:
         q = p.qc
+        residuals = standard_wells(p)["residual_percent"].abs()
         rows.append({
             "plate_id": p.plate_id, "analyte": p.analyte, "model": q["model"], "f_test_p": float(q["f_test_p"]),
-            "r_squared": float(q["r_squared"]), "levels_acceptable": int(q["levels_acceptable"]),
+            "r_squared": float(q["r_squared"]),
+            "max_abs_residual_percent": float(residuals.max()) if len(residuals) else float("nan"),
+            "levels_acceptable": int(q["levels_acceptable"]),
             "levels_total": int(q["levels_total"]), "blank_mean": p.blank_mean, "blank_sd": p.blank_sd,
             "lod_pg_ml": p.lod, "lloq_pg_ml": p.lloq, "uloq_pg_ml": p.uloq,
             "control_recovery_percent": float(q["control_recovery_percent"]),
