@@ -110,3 +110,64 @@ def reproduce(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
     t = add_covariates(table, cutoff)
     values = cytokine_values(t) | comparison_values(t) | crp_values(t) | survival_values(t)
     return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in values.items()}
+
+
+def comparison_table(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10"),
+                     n_resamples: int = 20000, seed: int = 0) -> pd.DataFrame:
+    """One row per IL-6 comparison of il6_comparisons (A = the higher-IL-6 group), indexed by
+    registry prefix: group names and sizes, median and quartiles of each group
+    (stats.median_iqr), difference in medians (A - B), Mann-Whitney U for A, its two-sided P by
+    the normal approximation with tie-corrected variance and continuity correction
+    (stats.mann_whitney), the two-sided permutation P (stats.mann_whitney_permutation_p with
+    n_resamples and seed), the Hodges-Lehmann shift and the rank-biserial correlation;
+    censored_a / censored_b count the group's censored IL-6 values (il6_censored not empty:
+    below LLOQ or above ULOQ, entered at a substitute value), 0 if the column is absent."""
+    censored = t["il6_censored"].fillna("") != "" if "il6_censored" in t else pd.Series(False, index=t.index)
+    rows = []
+    for prefix, (label, a, b) in il6_comparisons(t).items():
+        if prefix not in prefixes:
+            continue
+        x, y = t.loc[a, "il6"], t.loc[b, "il6"]
+        mw = stats.mann_whitney(x, y)
+        sa, sb = stats.median_iqr(x), stats.median_iqr(y)
+        name_a, name_b = label.split(" vs ")
+        rows.append({
+            "id": prefix, "comparison": label, "group_a": name_a, "group_b": name_b,
+            "n_a": sa["n"], "median_a": sa["median"], "q1_a": sa["q1"], "q3_a": sa["q3"],
+            "n_b": sb["n"], "median_b": sb["median"], "q1_b": sb["q1"], "q3_b": sb["q3"],
+            "censored_a": int(censored[a].sum()), "censored_b": int(censored[b].sum()),
+            "median_difference": sa["median"] - sb["median"], "u": mw.u, "p_normal": mw.p,
+            "p_permutation": stats.mann_whitney_permutation_p(x, y, n_resamples=n_resamples, seed=seed),
+            "hodges_lehmann": mw.hodges_lehmann, "rank_biserial": mw.rank_biserial,
+        })
+    return pd.DataFrame(rows).set_index("id")
+
+
+RESPONSE_GROUPS = ("IL-6 above cut-off", "IL-6 at or below cut-off")
+
+
+def response_by_il6_group(t: pd.DataFrame) -> dict:
+    """Objective response by IL-6 group (il6_high from add_covariates), evaluable patients only.
+
+    Returns {"table": one row per group (RESPONSE_GROUPS) with evaluable, responders,
+    non_responders, response_rate and not_evaluable; "fisher": stats.FisherExact on
+    [[responders, non-responders] above, [responders, non-responders] at or below];
+    "difference": stats.RateDifference of the response rates, above minus at or below;
+    "sensitivity" / "specificity" of IL-6 above the cut-off as a predictor of non-response}.
+    """
+    counts = {}
+    for name, high in zip(RESPONSE_GROUPS, (True, False)):
+        g = t[t["il6_high"] == high]
+        counts[name] = (int((g["responder"] == True).sum()), int((g["responder"] == False).sum()),  # noqa: E712
+                        int(g["responder"].isna().sum()))
+    table = pd.DataFrame([{"group": name, "evaluable": r + n, "responders": r, "non_responders": n,
+                           "response_rate": r / (r + n) if r + n else float("nan"), "not_evaluable": ne}
+                          for name, (r, n, ne) in counts.items()]).set_index("group")
+    (r_hi, n_hi, _), (r_lo, n_lo, _) = counts[RESPONSE_GROUPS[0]], counts[RESPONSE_GROUPS[1]]
+    return {
+        "table": table,
+        "fisher": stats.fisher_exact([[r_hi, n_hi], [r_lo, n_lo]]),
+        "difference": stats.rate_difference(r_hi, r_hi + n_hi, r_lo, r_lo + n_lo),
+        "sensitivity": n_hi / (n_hi + n_lo),
+        "specificity": r_lo / (r_hi + r_lo),
+    }

@@ -9,6 +9,9 @@ Conventions (stated once, used everywhere):
 - a 5PL replaces the 4PL only when the extra-sum-of-squares F-test gives P < 0.05;
 - a standard level is acceptable when its replicates back-calculate to 80-120 % of
   nominal on average; LLOQ / ULOQ are the lowest / highest acceptable levels;
+- a plate passes QC with R^2 >= 0.99 (unweighted, on the signal), at least 75 % of
+  standard levels acceptable and control recovery within 80-120 %; results of a failing
+  plate are kept and flagged with the reason;
 - LOD is the concentration at the fitted zero signal plus 3 SD of the blank wells;
 - a sample's result is the mean of its replicate well concentrations times dilution;
   duplicate CV above 15 % (20 % within 3 x LLOQ) is flagged, and the result is kept.
@@ -177,7 +180,14 @@ def analyse_plate(wells: pd.DataFrame) -> PlateAnalysis:
         "control_recovery_percent": control_recovery,
         "control_ok": RECOVERY_LIMITS[0] <= control_recovery <= RECOVERY_LIMITS[1],
     }
-    qc["plate_ok"] = bool(qc["r_squared_ok"] and qc["standards_ok"] and qc["control_ok"])
+    problems = [text for ok, text in ((qc["r_squared_ok"], f"R^2 {curve.r_squared:.4f} < {R2_MIN}"),
+                                      (qc["standards_ok"], "fewer than 75 % of standard levels acceptable"),
+                                      (qc["control_ok"], f"control recovery {control_recovery:.0f} % outside 80-120 %"))
+                if not ok]
+    qc["plate_ok"] = not problems
+    if problems:  # results are kept but carry the reason, so nothing downstream can miss it
+        flag = f"plate {plate_id} failed QC: {', '.join(problems)}"
+        results["flags"] = [f"{f}; {flag}" if f else flag for f in results["flags"]]
     return PlateAnalysis(plate_id, analyte, curve, blank_mean, blank_sd, lod, lloq, uloq, levels, w, results, qc)
 
 
@@ -190,19 +200,17 @@ def _measurements(w: pd.DataFrame, lod, lloq, uloq) -> pd.DataFrame:
         in_well = g["well_conc"].mean()
         if in_well > uloq:
             status = "above_uloq"
-        elif in_well < lod:
-            status = "below_lod"
-        elif in_well < lloq:
-            status = "below_lloq"
-        else:
+        elif in_well >= lloq:
             status = "quantified"
+        else:
+            status = "below_lod" if in_well < lod else "below_lloq"
         cv = duplicate_cv(g["well_conc"])
         result = in_well * dilution
         flags = []
         if len(g) < 2:
             flags.append("single replicate")
         if status == "quantified" and cv > cv_limit(in_well, lloq):
-            flags.append(f"duplicate CV {cv:.0f}% above {cv_limit(in_well, lloq):.0f}%")
+            flags.append(f"duplicate CV {cv:.1f}% above {cv_limit(in_well, lloq):.0f}%")
         rows.append({
             "role": role, "sample_id": sample_id, "dilution": dilution, "nominal_pg_ml": nominal,
             "wells": ",".join(g["well"]), "n_wells": len(g), "conc_pg_ml": result if status == "quantified" else np.nan,
@@ -236,16 +244,19 @@ def clean(wells: pd.DataFrame) -> CleanedAssays:
                      ignore_index=True)
     meas = meas[meas["role"] == "sample"].drop(columns=["role", "nominal_pg_ml"])
     meas["priority"] = meas["status"].map(STATUS_PRIORITY)
-    chosen = meas.sort_values(["sample_id", "analyte", "priority", "dilution", "plate_id"]) \
+    # lowest dilution first, except above ULOQ where the highest dilution gives the tightest bound
+    meas["dilution_order"] = meas["dilution"].where(meas["status"] != "above_uloq", -meas["dilution"])
+    chosen = meas.sort_values(["sample_id", "analyte", "priority", "dilution_order", "plate_id"]) \
                  .groupby(["sample_id", "analyte"], sort=True).head(1)
     meas["used"] = meas.index.isin(chosen.index)
-    conc = chosen.drop(columns=["priority"]).reset_index(drop=True)
+    conc = chosen.drop(columns=["priority", "dilution_order"]).reset_index(drop=True)
     conc["censored"] = conc["status"].map({"above_uloq": "right", "below_lloq": "left", "below_lod": "left"}) \
                                      .fillna("")
     conc["detectable"] = conc["status"].isin(["quantified", "above_uloq"])
     conc["value_for_stats"] = conc["conc_pg_ml"].where(conc["censored"] == "", conc["lloq_pg_ml"] / 2)
     conc.loc[conc["censored"] == "right", "value_for_stats"] = conc["uloq_pg_ml"]
-    return CleanedAssays(plates, meas.drop(columns=["priority"]), conc, _well_accounting(plates, meas))
+    return CleanedAssays(plates, meas.drop(columns=["priority", "dilution_order"]), conc,
+                         _well_accounting(plates, meas))
 
 
 def _well_accounting(plates: list, meas: pd.DataFrame) -> pd.DataFrame:

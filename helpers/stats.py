@@ -338,3 +338,77 @@ def median_iqr(x) -> dict:
     q1, med, q3 = np.percentile(v, [25, 50, 75])
     return {"n": int(v.size), "median": float(med), "q1": float(q1), "q3": float(q3),
             "min": float(v.min()), "max": float(v.max())}
+
+
+# --- ROC and rates ------------------------------------------------------------------
+
+
+def _scores_and_labels(scores, labels) -> tuple[np.ndarray, np.ndarray]:
+    s = _clean(scores, "scores")
+    y = np.asarray(labels)
+    if y.dtype != bool:
+        raise ValueError("labels must be a boolean array (True = positive)")
+    if y.shape != s.shape:
+        raise ValueError(f"scores and labels differ in length ({s.size} vs {y.size})")
+    if y.all() or not y.any():
+        raise ValueError("labels must contain both True and False")
+    return s, y
+
+
+def roc_curve(scores, labels) -> pd.DataFrame:
+    """Empirical ROC curve of scores for predicting labels (True = positive).
+
+    A subject is called positive when its score is >= the threshold. One row per
+    distinct score, highest first, after a first row (threshold +inf) at (0, 0);
+    the last row is (1, 1). Tied scores of positives and negatives move the curve
+    diagonally. Columns: threshold, tp, fp, tpr (sensitivity), fpr (1 - specificity).
+    """
+    s, y = _scores_and_labels(scores, labels)
+    thresholds = np.unique(s)[::-1]
+    called = s[None, :] >= thresholds[:, None]
+    tp = np.r_[0, (called & y).sum(1)]
+    fp = np.r_[0, (called & ~y).sum(1)]
+    return pd.DataFrame({"threshold": np.r_[np.inf, thresholds], "tp": tp, "fp": fp,
+                         "tpr": tp / y.sum(), "fpr": fp / (~y).sum()})
+
+
+def auc(scores, labels) -> float:
+    """Area under the empirical ROC curve (roc_curve), by the trapezoidal rule.
+
+    Equals U / (n_pos n_neg), U the Mann-Whitney statistic of the positives' scores
+    against the negatives' (ties counting 1/2): the probability that a random
+    positive scores higher than a random negative, plus half the probability of a tie.
+    """
+    roc = roc_curve(scores, labels)
+    return float(np.trapezoid(roc["tpr"], roc["fpr"]))
+
+
+@dataclass(frozen=True)
+class RateDifference:
+    k1: int
+    n1: int
+    k2: int
+    n2: int
+    rate1: float
+    rate2: float
+    difference: float
+    lower: float
+    upper: float
+
+
+def rate_difference(k1: int, n1: int, k2: int, n2: int) -> RateDifference:
+    """Difference of two independent proportions k1/n1 - k2/n2 with a 95% CI.
+
+    The CI is Newcombe's hybrid score interval (Newcombe 1998, method 10), built
+    from the Wilson score interval of each proportion; statsmodels
+    confint_proportions_2indep(method="newcomb", compare="diff"). It stays inside
+    [-1, 1] and behaves with small counts, unlike the Wald interval.
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    for k, n in ((k1, n1), (k2, n2)):
+        if n <= 0 or not 0 <= k <= n:
+            raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    lower, upper = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
+    return RateDifference(k1=int(k1), n1=int(n1), k2=int(k2), n2=int(n2), rate1=k1 / n1, rate2=k2 / n2,
+                          difference=k1 / n1 - k2 / n2, lower=float(lower), upper=float(upper))

@@ -128,6 +128,7 @@ SAMPLES = {  # (sample, dilution): true in-well concentration of each well (NaN:
     ("S8", 10): [0, 0],  # blank level, only diluted
     ("S9", 1): [3000, 3000],  # only above ULOQ
     ("S10", 1): [20, 25],  # CV 15.7 %, above 3 x LLOQ: limit 15 %
+    ("S11", 1): [30000, 30000], ("S11", 10): [3000, 3000],  # above ULOQ at both dilutions
 }
 
 
@@ -182,7 +183,8 @@ def test_sample_status(results):
     expected = {("S1", 1): "quantified", ("S1", 10): "quantified", ("S2", 1): "quantified",
                 ("S3", 1): "above_uloq", ("S3", 10): "quantified", ("S4", 1): "below_lod",
                 ("S5", 1): "below_lloq", ("S6", 1): "quantified", ("S7", 1): "quantified",
-                ("S8", 10): "below_lod", ("S9", 1): "above_uloq", ("S10", 1): "quantified"}
+                ("S8", 10): "below_lod", ("S9", 1): "above_uloq", ("S10", 1): "quantified",
+                ("S11", 1): "above_uloq", ("S11", 10): "above_uloq"}
     assert results["status"].to_dict() == expected
 
 
@@ -200,8 +202,8 @@ def test_sample_flags(results):
     flags = results["flags"]
     assert flags[("S6", 1)] == "single replicate" and results.loc[("S6", 1), "n_wells"] == 1
     assert results.loc[("S2", 1), "cv_percent"] == pytest.approx(100 * np.std([40, 60], ddof=1) / 50, rel=1e-4)
-    assert flags[("S2", 1)] == "duplicate CV 28% above 15%"
-    assert flags[("S10", 1)] == "duplicate CV 16% above 15%"
+    assert flags[("S2", 1)] == "duplicate CV 28.3% above 15%"
+    assert flags[("S10", 1)] == "duplicate CV 15.7% above 15%"
     assert flags[("S7", 1)] == ""  # same CV, but within 3 x LLOQ
     assert set(flags.drop([("S2", 1), ("S6", 1), ("S10", 1)])) == {""}
 
@@ -209,6 +211,17 @@ def test_sample_flags(results):
 def test_control_recovery(plate):
     assert plate.qc["control_recovery_percent"] == pytest.approx((90 + 96) / 2, rel=1e-4)
     assert plate.qc["control_ok"] and plate.qc["plate_ok"]
+
+
+def test_failed_plate_keeps_results_but_flags_them():
+    df = synthetic_plate()
+    control = df["role"] == "control"
+    df.loc[control, "signal"] = np.mean(BLANKS) + assay.four_pl(50.0, *CURVE)  # recovery 50 %
+    p = assay.analyse_plate(df)
+    assert not p.qc["control_ok"] and not p.qc["plate_ok"]
+    samples = p.results[p.results["role"] == "sample"]
+    assert len(samples) == len(SAMPLES)
+    assert samples["flags"].str.contains("plate T-1 failed QC: control recovery 50 %").all()
 
 
 # --- choosing one result per sample -----------------------------------------------------
@@ -227,6 +240,8 @@ def test_clean_chooses_one_result_per_sample(cleaned):
     assert c.loc["S3", "value_for_stats"] == pytest.approx(5000, rel=1e-4)
     assert c.loc["S9", ["status", "censored", "detectable"]].tolist() == ["above_uloq", "right", True]
     assert c.loc["S9", "value_for_stats"] == 1000.0  # the ULOQ
+    # above ULOQ at both dilutions: the 1:10 result gives the tighter bound, > 10000
+    assert (c.loc["S11", "dilution"], c.loc["S11", "value_for_stats"]) == (10, 10000.0)
     assert c.loc[["S4", "S5", "S8"], "censored"].tolist() == ["left"] * 3
     assert c.loc[["S4", "S5", "S8"], "value_for_stats"].tolist() == pytest.approx([0.5, 0.5, 5.0])  # LLOQ/2 x dilution
     assert not c.loc[["S4", "S5", "S8"], "detectable"].any()
@@ -241,7 +256,7 @@ def test_clean_accounts_for_every_well(cleaned):
     by_well = synthetic_plate().set_index("well")
     failed = by_well.index[by_well["read_error"] != ""]
     sid, dil = by_well["sample_id"], by_well["dilution"]
-    superseded = by_well.index[(sid == "S1") & (dil == 10) | (sid == "S3") & (dil == 1)]
+    superseded = by_well.index[((sid == "S1") & (dil == 10)) | ((sid.isin(["S3", "S11"])) & (dil == 1))]
     empty = by_well.index[by_well["role"] == "empty"]
     assert sorted(excluded.index) == sorted([*failed, *superseded, *empty])
     assert excluded[failed].str.contains("Range?", regex=False).all()

@@ -365,3 +365,82 @@ def test_median_iqr_hand_case():
     assert (s["median"], s["q1"], s["q3"]) == (2.5, 1.75, 3.25)
     with pytest.raises(ValueError):
         hs.median_iqr([])
+
+
+# --- ROC and AUC ----------------------------------------------------------------------------
+
+
+def test_roc_curve_points_by_hand():
+    # scores 0.9(+) 0.8(-) 0.7(+) 0.6(+) 0.2(-): 3 positives, 2 negatives.
+    # threshold 0.9 -> TP 1, FP 0; 0.8 -> 1, 1; 0.7 -> 2, 1; 0.6 -> 3, 1; 0.2 -> 3, 2.
+    roc = hs.roc_curve([0.2, 0.9, 0.6, 0.8, 0.7], np.array([False, True, True, False, True]))
+    assert list(roc["threshold"]) == [math.inf, 0.9, 0.8, 0.7, 0.6, 0.2]
+    assert list(roc["tp"]) == [0, 1, 1, 2, 3, 3]
+    assert list(roc["fp"]) == [0, 0, 1, 1, 1, 2]
+    assert list(roc["tpr"]) == pytest.approx([0, 1 / 3, 1 / 3, 2 / 3, 1, 1])
+    assert list(roc["fpr"]) == pytest.approx([0, 0, 0.5, 0.5, 0.5, 1])
+
+
+def test_roc_curve_tied_scores_share_one_point():
+    # the tie at 2 (one positive, one negative) is a single diagonal step
+    roc = hs.roc_curve([3, 2, 2, 1], np.array([True, True, False, False]))
+    assert list(roc["threshold"]) == [math.inf, 3, 2, 1]
+    assert list(roc["fpr"]) == pytest.approx([0, 0, 0.5, 1])
+    assert list(roc["tpr"]) == pytest.approx([0, 0.5, 1, 1])
+
+
+def test_auc_hand_case():
+    # same 5 points: pairs (pos > neg) out of 3 x 2 = 6: 0.9 beats both, 0.7 and 0.6
+    # beat only 0.2 -> 4/6; trapezoids: 1/3 * 0.5 + 1 * 0.5 = 2/3
+    assert hs.auc([0.2, 0.9, 0.6, 0.8, 0.7], np.array([False, True, True, False, True])) == pytest.approx(2 / 3)
+    # the tie counts 1/2: pairs 3>2, 3>1, 2=2 (1/2), 2>1 -> 3.5/4
+    assert hs.auc([3, 2, 2, 1], np.array([True, True, False, False])) == pytest.approx(3.5 / 4)
+    assert hs.auc([1, 2, 3, 4], np.array([False, False, True, True])) == 1.0
+    assert hs.auc([1, 2, 3, 4], np.array([True, True, False, False])) == 0.0
+
+
+def test_auc_equals_scipy_u_over_n1_n2_with_ties():
+    rng = np.random.default_rng(7)
+    scores = np.round(rng.lognormal(1, 1, 40), 0)  # rounding creates many ties
+    labels = rng.random(40) < 0.4
+    assert pd.Series(scores).duplicated().sum() > 10
+    u = stats.mannwhitneyu(scores[labels], scores[~labels]).statistic
+    assert hs.auc(scores, labels) == pytest.approx(u / (labels.sum() * (~labels).sum()), rel=1e-12)
+
+
+def test_roc_rejects_bad_labels():
+    with pytest.raises(ValueError, match="boolean"):
+        hs.roc_curve([1, 2], [0, 1])
+    with pytest.raises(ValueError, match="both True and False"):
+        hs.auc([1, 2], np.array([True, True]))
+    with pytest.raises(ValueError, match="differ in length"):
+        hs.roc_curve([1, 2, 3], np.array([True, False]))
+
+
+# --- Difference of two proportions ----------------------------------------------------------
+
+
+def wilson(k, n, z=1.959964):
+    p = k / n
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def test_rate_difference_newcombe_published_example():
+    # Newcombe, Stat Med 1998;17:873-90, example (a): 56/70 - 48/80, method 10: 0.0524 to 0.3339
+    res = hs.rate_difference(56, 70, 48, 80)
+    assert res.difference == pytest.approx(0.2)
+    assert (res.lower, res.upper) == pytest.approx((0.0524, 0.3339), abs=5e-5)
+
+
+def test_rate_difference_matches_hand_wilson_combination():
+    k1, n1, k2, n2 = 3, 14, 12, 17
+    p1, p2 = k1 / n1, k2 / n2
+    (l1, u1), (l2, u2) = wilson(k1, n1), wilson(k2, n2)
+    lower = p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    upper = p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    res = hs.rate_difference(k1, n1, k2, n2)
+    assert (res.rate1, res.rate2) == (p1, p2)
+    assert (res.lower, res.upper) == pytest.approx((lower, upper), rel=1e-6)
+    with pytest.raises(ValueError):
+        hs.rate_difference(5, 4, 1, 2)
