@@ -16,7 +16,7 @@ PYTHON311 = $(shell for p in python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: venv reproduce test lab lock clean
+.PHONY: venv reproduce test lab lock clean benchmark
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ $(STAMP): $(LOCK) | $(UV)
 reproduce: $(STAMP)
 	$(PY) -m helpers.reconstruct --out data
 	$(PY) -m helpers.report --data data --out output
+
+# Whole-set wall time against an import-only floor (not a test; see helpers/benchmark.py).
+benchmark: $(STAMP)
+	$(PY) -m helpers.benchmark
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto -q tests
