@@ -276,9 +276,10 @@ def _crp(slot: np.ndarray, reg: pd.DataFrame, a: dict, rng: np.random.Generator)
     raise RuntimeError("CRP design search did not meet the registry target")
 
 
-def _survival(table: pd.DataFrame, reg: pd.DataFrame, a: dict, rng: np.random.Generator) -> pd.DataFrame:
+def _survival(table: pd.DataFrame, reg: pd.DataFrame, a: dict, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
     """Overall survival from exponential hazards (IL-6 high and short DFI adverse, others
-    null) with administrative censoring, redrawn until log-rank and Cox match the registry."""
+    null) with administrative censoring, redrawn until log-rank and Cox match the registry.
+    Returns the times and the number of draws it took."""
     s = a["survival"]
     start, end = (dt.date.fromisoformat(d) for d in s["sampling_window"])
     last = dt.date.fromisoformat(s["last_follow_up"])
@@ -287,14 +288,14 @@ def _survival(table: pd.DataFrame, reg: pd.DataFrame, a: dict, rng: np.random.Ge
     log_hr = np.log(s["hazard_ratios"]["il6_high"]) * t["il6_high"] + \
         np.log(s["hazard_ratios"]["dfi_short"]) * t["dfi_short"]
     base = math.log(2) / s["median_os_low_risk_months"]
-    for _ in range(acc["max_attempts"]):
+    for attempt in range(1, acc["max_attempts"] + 1):
         sampled = rng.uniform(0, (end - start).days, N)
         follow = ((last - start).days - sampled) / 30.4375
         event_time = s["minimum_os_months"] + rng.exponential(1 / (base * np.exp(log_hr.to_numpy())))
         t["os_months"] = np.round(np.minimum(event_time, follow), 1)
         t["death"] = (event_time <= follow).astype(int)
         if _survival_matches(t, reg, acc):
-            return t[["os_months", "death"]]
+            return t[["os_months", "death"]], attempt
     raise RuntimeError("no survival draw matched the registry within max_attempts")
 
 
@@ -309,8 +310,9 @@ def _survival_matches(t: pd.DataFrame, reg: pd.DataFrame, acc: dict) -> bool:
 
 
 # ---------------------------------------------------------------- clinical table
-def build_clinical(a: dict, seed: int, reg: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """The clinical table and the designed measured values {analyte: {sample_id: pg/ml}}."""
+def build_clinical(a: dict, seed: int, reg: pd.DataFrame) -> tuple[pd.DataFrame, dict, int]:
+    """The clinical table, the designed measured values {analyte: {sample_id: pg/ml}} and
+    the number of survival draws it took to match the registry."""
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     attrs = _clinical_attributes(a, streams[0])
     slot = _il6_order(attrs, reg, a, streams[1])
@@ -331,10 +333,11 @@ def build_clinical(a: dict, seed: int, reg: pd.DataFrame) -> tuple[pd.DataFrame,
         "response": _responses(slot, reg, a, streams[6]),
     })
     table["il6"] = il6
-    table[["os_months", "death"]] = _survival(table, reg, a, streams[7])
+    survival, draws = _survival(table, reg, a, streams[7])
+    table[["os_months", "death"]] = survival
     designed = {"IL6": dict(zip(table["sample_id"], il6))} | _detectable(table, a, np.random.default_rng(
         np.random.SeedSequence([seed, 1])))
-    return table.drop(columns=["il6"]), designed
+    return table.drop(columns=["il6"]), designed, draws
 
 
 def _detectable(table: pd.DataFrame, a: dict, rng: np.random.Generator) -> dict:
@@ -473,13 +476,42 @@ def build_plates(a: dict, seed: int, clinical: pd.DataFrame, designed: dict, out
     return pd.DataFrame(truth_rows)
 
 
-def build(out: Path, seed: int | None = None, assumptions: Path = ASSUMPTIONS) -> None:
+def assumption_problems(a: dict) -> list[str]:
+    """Why assumption values (as load_assumptions returns them) cannot make the cohort, in
+    plain words; empty when the sizes fit together."""
+    c, counts = a["cohort"], a["response"]["counts"]
+    problems = []
+    if sum(counts.values()) != N:
+        problems.append(f"response counts sum to {sum(counts.values())}, not {N}")
+    for name in ("n_one_site", "n_visceral", "n_liver", "n_effusion"):
+        if c[name] % 2 == 0:
+            problems.append(f"{name} = {c[name]} is even (odd groups make each median one patient's value)")
+    visceral_multi = c["n_visceral"] - c["n_one_site_visceral"]
+    if visceral_multi > N - c["n_one_site"]:
+        problems.append(f"{visceral_multi} multi-site visceral patients needed but only {N - c['n_one_site']} "
+                        f"have more than one site")
+    if c["n_liver"] > visceral_multi:
+        problems.append(f"n_liver = {c['n_liver']} exceeds the {visceral_multi} multi-site visceral patients")
+    effusion_only = c["n_effusion"] - c["n_liver_and_effusion"]
+    if c["n_liver"] <= visceral_multi and effusion_only > visceral_multi - c["n_liver"]:
+        problems.append(f"{effusion_only} effusion patients without liver metastasis need as many multi-site "
+                        f"visceral patients without liver, but there are {visceral_multi - c['n_liver']} "
+                        f"({visceral_multi} multi-site visceral - {c['n_liver']} liver)")
+    return problems
+
+
+def build(out: Path, seed: int | None = None, assumptions: Path = ASSUMPTIONS) -> dict:
     """Write `<out>/raw/` (clinical.csv, plates.csv, plates/, layouts/) and
-    `<out>/generator_truth/concentrations.csv`."""
+    `<out>/generator_truth/concentrations.csv`. Returns facts about the build
+    ({"survival_draws": n}); raises ValueError when the assumptions cannot fit together and
+    RuntimeError when a search cannot meet the registry."""
     a = load_assumptions(assumptions)
+    problems = assumption_problems(a)
+    if problems:
+        raise ValueError(f"{Path(assumptions).name}: " + "; ".join(problems))
     seed = a["seed"] if seed is None else seed
     reg = load_registry()
-    clinical, designed = build_clinical(a, seed, reg)
+    clinical, designed, draws = build_clinical(a, seed, reg)
     out = Path(out)
     truth = build_plates(a, seed, clinical, designed, out)
     clinical.to_csv(out / "raw" / "clinical.csv", index=False, lineterminator="\n",
@@ -488,6 +520,7 @@ def build(out: Path, seed: int | None = None, assumptions: Path = ASSUMPTIONS) -
     truth = truth.merge(clinical[["sample_id", "patient_id"]], on="sample_id")
     truth[["patient_id", "sample_id", "analyte", "true_pg_ml"]].sort_values(["analyte", "sample_id"]).to_csv(
         out / "generator_truth" / "concentrations.csv", index=False, lineterminator="\n", float_format="%.6g")
+    return {"survival_draws": draws}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -77,7 +77,8 @@ def scorecard(values: dict, ids=None, registry: pd.DataFrame | None = None) -> p
         rows.append({"id": rid, "quantity": row["quantity"], "reported": row["reported"],
                      "reproduced": value, "verdict": v, "reason": reason,
                      "expected_verdict": row["expected_verdict"], "note": row["note"]})
-    card = pd.DataFrame(rows).set_index("id")
+    columns = ["id", "quantity", "reported", "reproduced", "verdict", "reason", "expected_verdict", "note"]
+    card = pd.DataFrame(rows, columns=columns).set_index("id")  # explicit columns: no ids gives an empty card
     card["reproduced"] = pd.Series([r["reproduced"] for r in rows], index=card.index, dtype=object)  # ints stay ints
     return card
 

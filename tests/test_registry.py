@@ -147,6 +147,13 @@ def test_scorecard_uses_the_registry_given():
     assert card["verdict"].to_dict() == {"R01": "not reproduced", "R09b": "reproduced"}
 
 
+def test_scorecard_of_no_ids_is_empty():
+    """A notebook that reproduces no row (the A1 appendix) saves results with values {}."""
+    card = scorecard({}, ids=[])
+    assert card.empty and card.index.name == "id"
+    assert {"verdict", "reason", "expected_verdict"} <= set(card.columns)
+
+
 # --- the R11b note ----------------------------------------------------------------------
 
 
