@@ -1,10 +1,15 @@
-"""Shared fixtures only."""
+"""Shared fixtures, and one warning filter for a third-party deprecation we cannot act on."""
 
 from pathlib import Path
 
 import pytest
 
 from helpers.cohort import load_cohort
+
+
+def pytest_configure(config):
+    # allotropy imports dateutil.zoneinfo, which dateutil deprecates; not ours to fix
+    config.addinivalue_line("filterwarnings", "ignore:The `dateutil.zoneinfo` module:DeprecationWarning")
 
 
 @pytest.fixture(scope="session")
