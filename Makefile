@@ -16,7 +16,7 @@ PYTHON311 = $(shell for p in python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: venv reproduce test lab lock clean benchmark
+.PHONY: venv reproduce test lab lock clean benchmark handout
 
 venv: $(STAMP)
 
@@ -39,6 +39,12 @@ $(STAMP): $(LOCK) | $(UV)
 reproduce: $(STAMP)
 	$(PY) -m helpers.reconstruct --out data
 	$(PY) -m helpers.report --data data --out output
+
+# Journal-club handouts: the chosen notebooks run and rendered as HTML without their code,
+# into output/handout/ (see helpers/handout.py), e.g. make handout NOTEBOOKS="03 06".
+handout: $(STAMP)
+	@test -n "$(NOTEBOOKS)" || { echo 'usage: make handout NOTEBOOKS="03 06"' >&2; exit 1; }
+	$(PY) -m helpers.handout $(NOTEBOOKS) --data data --out output/handout
 
 # Whole-set wall time against an import-only floor (not a test; see helpers/benchmark.py).
 benchmark: $(STAMP)

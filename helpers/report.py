@@ -36,6 +36,8 @@ def execute(path: Path, out_dir: Path, parameters: dict) -> tuple[str, float, st
     start = time.perf_counter()
     target = out_dir / "notebooks" / path.name
     try:
+        if "interactive" in pm.inspect_notebook(str(path)):  # widget notebooks: their static version
+            parameters = {**parameters, "interactive": False}
         pm.execute_notebook(str(path), str(target), kernel_name="python3", cwd=str(path.parent),
                             parameters=parameters, progress_bar=False)
         error = ""

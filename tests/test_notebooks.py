@@ -7,26 +7,23 @@ import json
 from pathlib import Path
 
 import nbformat
-import papermill as pm
 import pytest
 
 from helpers.reconstruct import build
 from helpers.registry import VERDICTS
+from helpers.report import execute, notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9A-Z][0-9]_*.ipynb"))
+NOTEBOOKS = notebooks()
 OTHER_SEED = 12345
 
 
 def run_notebook(path: Path, data_dir: Path, output_dir: Path) -> dict:
-    """Execute one notebook; a failing cell fails the test naming notebook and cell."""
-    try:
-        pm.execute_notebook(str(path), str(output_dir / path.name), kernel_name="python3", cwd=str(NOTEBOOK_DIR),
-                            parameters={"data_dir": str(data_dir), "output_dir": str(output_dir)},
-                            progress_bar=False, log_output=False)
-    except pm.PapermillExecutionError as err:
-        pytest.fail(f"{path.name}: cell {err.exec_count} raised {err.ename}: {err.evalue}", pytrace=False)
+    """Execute one notebook exactly as the main command does (papermill, kernel python3,
+    widgets off); a failing cell fails the test naming the notebook and the cell."""
+    _, _, error = execute(path, output_dir, {"data_dir": str(data_dir), "output_dir": str(output_dir)})
+    if error:
+        pytest.fail(f"{path.name}: {error}", pytrace=False)
     return json.loads((output_dir / "results" / f"{path.stem}.json").read_text())
 
 

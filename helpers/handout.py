@@ -1,0 +1,111 @@
+"""Journal-club handouts: run chosen notebooks and render each as HTML without its code.
+
+    python -m helpers.handout NOTEBOOK [NOTEBOOK ...] --out DIR [--data DIR] [--jobs 2]
+
+NOTEBOOK is a path to a notebook, or a notebook of notebooks/ by number or name ("03",
+"03_il6_and_disease_extent"). Each runs with papermill like the report does
+(helpers.report.execute: kernel python3, absolute data and output paths, interactive=False for
+notebooks with widgets) into `<out>/notebooks/`, and is rendered to `<out>/<name>.html` by
+nbconvert's HTMLExporter with the code cells' input and the In/Out prompts left out, so the
+audience sees the text, tables and figures only; warnings printed to stderr are dropped from
+the handout too (the executed notebook keeps them). `<out>/index.html` links the handouts.
+Exit status 1 when a notebook fails, 2 when a NOTEBOOK names none or several.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import html
+import sys
+from pathlib import Path
+
+from helpers.report import NOTEBOOK_DIR, ROOT, run_all
+
+RECONSTRUCTED_NOTE = "Reconstructed cohort: synthetic data, not the original patients."
+
+
+def resolve(name: str, directory: Path = NOTEBOOK_DIR) -> Path:
+    """The notebook `name` stands for: an existing path, else `<directory>/<name>.ipynb`, else the
+    one notebook of `directory` whose name starts with `<name>_` (a number such as "03").
+    ValueError when none or several match."""
+    path = Path(name)
+    if path.is_file():
+        return path.resolve()
+    stem = path.name.removesuffix(".ipynb")
+    matches = sorted(directory.glob(f"{stem}.ipynb")) or sorted(directory.glob(f"{stem}_*.ipynb"))
+    if len(matches) != 1:
+        found = ", ".join(p.stem for p in matches) or "none"
+        raise ValueError(f"{name!r} must name exactly one notebook of {directory} (found: {found})")
+    return matches[0].resolve()
+
+
+def title(nb) -> str:
+    """The notebook's first level-1 heading, or its name."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return nb.metadata.get("papermill", {}).get("input_path", "notebook")
+
+
+def without_code(nb):
+    """A copy of `nb` for the audience: stderr output (warnings) removed from code cells; the
+    code itself is left out by the exporter."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.get("name") == "stderr")]
+    return nb
+
+
+def render(executed: Path, target: Path) -> Path:
+    """HTML of an executed notebook with no code cells' input and no prompts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(without_code(nb), resources={"metadata": {"name": title(nb)}})
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="path, number or name of a notebook")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the handouts")
+    parser.add_argument("--data", type=Path, default=ROOT / "data", help="cohort directory holding raw/")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once")
+    args = parser.parse_args(argv)
+    try:
+        paths = list(dict.fromkeys(resolve(n) for n in args.notebooks))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out_dir, data_dir = args.out.resolve(), args.data.resolve()
+    from helpers.cohort import load_cohort
+
+    load_cohort(data_dir, cache_dir=out_dir / "cache")  # clean once; fail early on bad data
+    runs = run_all(paths, out_dir, {"data_dir": str(data_dir), "output_dir": str(out_dir)}, args.jobs)
+    items, failed = [], []
+    for name, seconds, error in runs:
+        if error:
+            failed.append(f"{name} ({error})")
+            print(f"{name:38s} FAILED {error}")
+            continue
+        page = render(out_dir / "notebooks" / f"{name}.ipynb", out_dir / f"{name}.html")
+        items.append(f'<li><a href="{page.name}">{html.escape(name)}</a></li>')
+        print(f"{name:38s} {seconds:5.1f} s  {page}")
+    index = out_dir / "index.html"
+    index.write_text("<!doctype html><meta charset='utf-8'><title>Journal club handouts</title>"
+                     "<h1>Zhang &amp; Adachi (1999): journal club handouts</h1>"
+                     f"<p><b>{RECONSTRUCTED_NOTE}</b></p><ul>{''.join(items)}</ul>\n", encoding="utf-8")
+    if failed:
+        print("Failed: " + "; ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
