@@ -35,6 +35,7 @@ def execute(path: Path, out_dir: Path, parameters: dict) -> tuple[str, float, st
 
     start = time.perf_counter()
     target = out_dir / "notebooks" / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         if "interactive" in pm.inspect_notebook(str(path)):  # widget notebooks: their static version
             parameters = {**parameters, "interactive": False}
@@ -50,7 +51,6 @@ def execute(path: Path, out_dir: Path, parameters: dict) -> tuple[str, float, st
 
 def run_all(paths: list[Path], out_dir: Path, parameters: dict, jobs: int) -> list[tuple[str, float, str]]:
     """Execute every notebook; the scorecard notebook after all the others."""
-    (out_dir / "notebooks").mkdir(parents=True, exist_ok=True)
     first = [p for p in paths if p.stem != SCORECARD_NOTEBOOK]
     last = [p for p in paths if p.stem == SCORECARD_NOTEBOOK]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
