@@ -29,11 +29,15 @@ def format_scorecard(card: pd.DataFrame) -> str:
         return f"{v:.4g}" if isinstance(v, float) else str(v)
     table = pd.DataFrame({"reported": card["reported"], "reproduced": card["reproduced"].map(show),
                           "verdict": card["verdict"], "reason": card["reason"]})
-    lines = [table.to_string(), ""]
+    return "\n".join([table.to_string(), "", summary(card)])
+
+
+def summary(card: pd.DataFrame) -> str:
+    """The verdict counts, then each row that is not reproduced with its explanation."""
     counts = card["verdict"].value_counts()
-    lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS))
+    lines = [", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS)]
     for rid, row in card[card["verdict"] != "reproduced"].iterrows():
-        lines.append(f"{rid}: {row['note'] or row['reason']}")
+        lines.append(f"  {rid} ({row['verdict']}): {row['note'] or row['reason']}")
     return "\n".join(lines)
 
 

@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once")
     args = parser.parse_args(argv)
     out_dir, data_dir = args.out.resolve(), args.data.resolve()
+    from helpers.check import summary
     from helpers.cohort import load_cohort
 
     load_cohort(data_dir, cache_dir=out_dir / "cache")  # clean once; fail early on bad data
@@ -107,11 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:38s} {'FAILED ' + error if error else f'{seconds:5.1f} s'}")
     print(f"\nHTML report: {index}")
     if card is not None:
-        counts = card["verdict"].value_counts()
-        print("Scorecard: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "direction only",
-                                                                             "not reproduced")))
-        for rid, row in card[card["verdict"] != "reproduced"].iterrows():
-            print(f"  {rid} ({row['verdict']}): {row['note'] or row['reason']}")
+        print("Scorecard: " + summary(card))
         unexpected = card[card["verdict"] != card["expected_verdict"]]
         if not unexpected.empty:
             print(f"Verdicts differing from the registry's expectation: {', '.join(unexpected.index)}",
