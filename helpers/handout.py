@@ -19,9 +19,9 @@ import html
 import sys
 from pathlib import Path
 
+from helpers.notebook import RECONSTRUCTED_LABEL
 from helpers.report import NOTEBOOK_DIR, ROOT, run_all
 
-RECONSTRUCTED_NOTE = "Reconstructed cohort: synthetic data, not the original patients."
 
 
 def resolve(name: str, directory: Path = NOTEBOOK_DIR) -> Path:
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     index = out_dir / "index.html"
     index.write_text("<!doctype html><meta charset='utf-8'><title>Journal club handouts</title>"
                      "<h1>Zhang &amp; Adachi (1999): journal club handouts</h1>"
-                     f"<p><b>{RECONSTRUCTED_NOTE}</b></p><ul>{''.join(items)}</ul>\n", encoding="utf-8")
+                     f"<p><b>{RECONSTRUCTED_LABEL}</b></p><ul>{''.join(items)}</ul>\n", encoding="utf-8")
     if failed:
         print("Failed: " + "; ".join(failed), file=sys.stderr)
         return 1

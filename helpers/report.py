@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.notebook import RECONSTRUCTED_LABEL
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 SCORECARD_NOTEBOOK = "07_scorecard"
@@ -76,7 +78,7 @@ def to_html(out_dir: Path, runs: list[tuple[str, float, str]], card: pd.DataFram
     summary = "" if card is None else card.to_html(escape=True, na_rep="")
     page = (f"<!doctype html><meta charset='utf-8'><title>IL-6 in metastatic breast cancer: reproduction</title>"
             f"<h1>Zhang &amp; Adachi (1999): reproduction on a reconstructed cohort</h1>"
-            f"<p><b>Reconstructed cohort: synthetic data, not the original patients.</b></p>"
+            f"<p><b>{RECONSTRUCTED_LABEL}</b></p>"
             f"<h2>Notebooks</h2><ul>{''.join(items)}</ul><h2>Scorecard</h2>{summary}")
     index = out_dir / "html" / "index.html"
     index.write_text(page, encoding="utf-8")
