@@ -1,10 +1,17 @@
-"""The paper's analyses, as the registry assumes them, on a cohort table (helpers.cohort)."""
+"""The paper's analyses, as the registry assumes them, on a cohort table (helpers.cohort).
+
+Each analysis uses the patients who have every value it needs (complete cases) and says
+how many it left out (`analysis_counts`). Valid data that cannot support an analysis (no
+deaths, an empty group) do not stop the others: the rows they feed get a "not computable"
+value with the reason (helpers.registry.not_computable).
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from helpers import stats
+from helpers.registry import not_computable
 
 CUTOFF_PG_ML = 4.0  # fixed in advance: the CLEIA's upper reference limit (see context)
 DFI_SHORT_MONTHS = 24
@@ -15,14 +22,48 @@ CLINICAL_VARIABLES = ("multiple_sites", "visceral", "liver_metastasis", "pleural
 def add_covariates(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> pd.DataFrame:
     """Binary and scaled covariates used by the comparisons and the survival models."""
     t = table.copy()
-    t["il6_high"] = t["il6"] > cutoff
+    t["il6_high"] = above_cutoff(t, cutoff)
     t["dfi_short"] = t["dfi_months"] <= DFI_SHORT_MONTHS
     t["multiple_sites"] = t["n_sites"] > 1
     t["visceral"] = t["dominant_site"] == "visceral"
     t["er_negative"] = t["er_status"] == "negative"
     t["age_per_10y"] = t["age"] / 10
     t["responder"] = t["response"].map({"CR": True, "PR": True, "NC": False, "PD": False})
+    for col in ("dfi_short", "er_negative"):  # a missing value stays missing
+        source = {"dfi_short": "dfi_months", "er_negative": "er_status"}[col]
+        t[col] = t[col].astype("boolean").mask(t[source].isna())
     return t
+
+
+def above_cutoff(t: pd.DataFrame, cutoff: float) -> pd.Series:
+    """IL-6 above the cut-off: True / False, or <NA> when the result cannot say. A result
+    below a LLOQ that is itself above the cut-off (or above a ULOQ below it) is unknown
+    relative to the cut-off: its substituted value never decides the class."""
+    high = (t["il6"] > cutoff).astype("boolean")
+    unknown = t["il6"].isna()
+    if {"il6_censored", "il6_lloq", "il6_uloq"} <= set(t.columns):  # limits known (helpers.cohort tables)
+        unknown |= (t["il6_censored"] == "left") & (t["il6_lloq"] > cutoff)
+        unknown |= (t["il6_censored"] == "right") & (t["il6_uloq"] < cutoff)
+    return high.mask(unknown)
+
+
+def analysis_counts(t: pd.DataFrame) -> pd.DataFrame:
+    """For each analysis: patients used and patients left out for a missing value, by reason."""
+    needs = {
+        "IL-6 above the cut-off": ["il6_high"],
+        "IL-6 by disease extent": ["il6"],
+        "IL-6 and CRP": ["il6", "crp_mg_dl"],
+        "IL-6 and response": ["il6", "responder"],
+        "survival by IL-6 group": ["il6_high", "os_months", "death"],
+        "multivariable Cox model": ["os_months", "death", *COX_COVARIATES],
+    }
+    rows = []
+    for name, cols in needs.items():
+        missing = t[cols].isna()
+        rows.append({"analysis": name, "patients": int((~missing.any(axis="columns")).sum()),
+                     "left_out": int(missing.any(axis="columns").sum()),
+                     "why": "; ".join(f"{int(n)} without {c}" for c, n in missing.sum().items() if n)})
+    return pd.DataFrame(rows).set_index("analysis")
 
 
 def il6_comparisons(t: pd.DataFrame) -> dict:
@@ -44,7 +85,8 @@ def fisher_tests(t: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for cytokine in ("tnfa", "il1b"):
         for var in CLINICAL_VARIABLES:
-            det, v = t[f"{cytokine}_detectable"].astype(bool), t[var].astype(bool)
+            both = t[[f"{cytokine}_detectable", var]].dropna()
+            det, v = both.iloc[:, 0].astype(bool), both.iloc[:, 1].astype(bool)
             table = [[int((det & v).sum()), int((det & ~v).sum())], [int((~det & v).sum()), int((~det & ~v).sum())]]
             res = stats.fisher_exact(table)
             rows.append({"cytokine": cytokine, "variable": var, "table": table,
@@ -52,33 +94,55 @@ def fisher_tests(t: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def survival_frame(t: pd.DataFrame) -> pd.DataFrame:
-    """The columns the Cox models use, as floats."""
-    cols = ["os_months", "death", *COX_COVARIATES]
-    return t[cols].astype(float)
+def survival_frame(t: pd.DataFrame, covariates=COX_COVARIATES) -> pd.DataFrame:
+    """The columns a Cox model uses, as floats, complete cases only."""
+    cols = ["os_months", "death", *covariates]
+    return t[cols].astype(float).dropna()
+
+
+def _guarded(ids, compute) -> dict:
+    """compute() for these registry ids, or each id 'not computable' with the reason the
+    data could not support it (degenerate data is a result, not an input error)."""
+    try:
+        return compute()
+    except (ValueError, ZeroDivisionError, np.linalg.LinAlgError) as err:
+        return {rid: not_computable(str(err)) for rid in ids}
 
 
 def cytokine_values(t: pd.DataFrame) -> dict:
-    """R01-R06: patients, detectable cytokines, Fisher tests, IL-6 above the cut-off."""
-    n_high = int(t["il6_high"].sum())
-    return {
+    """R01-R06: patients, detectable cytokines, Fisher tests, IL-6 above the cut-off
+    (of the patients whose class is known)."""
+    known = t["il6_high"].dropna()
+    n_high = int(known.sum())
+    values = {
         "R01": len(t),
         "R02": int(t["il2_detectable"].sum()),
         "R03": int(t["tnfa_detectable"].sum()),
         "R04": int(t["il1b_detectable"].sum()),
-        "R05": float(fisher_tests(t)["p"].min()),
         "R06a": n_high,
-        "R06b": stats.proportion(n_high, len(t))[1],
+        "R06b": stats.proportion(n_high, len(known))[1] if len(known) else not_computable("no IL-6 result"),
     }
+    return values | _guarded(["R05"], lambda: {"R05": float(fisher_tests(t)["p"].min())})
+
+
+def _groups_too_small(label: str, x: pd.Series, y: pd.Series, minimum: int = 1) -> str:
+    small = [f"{name} has {len(v)} patient(s)" for name, v in zip(label.split(" vs "), (x, y)) if len(v) < minimum]
+    return "; ".join(small)
 
 
 def comparison_values(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10", "R12")) -> dict:
     """R07-R10 (medians of each group and Mann-Whitney P) and R12 (median difference, P)."""
     values = {}
-    for prefix, (_, a, b) in il6_comparisons(t).items():
+    for prefix, (label, a, b) in il6_comparisons(t).items():
         if prefix not in prefixes:
             continue
-        mw = stats.mann_whitney(t.loc[a, "il6"], t.loc[b, "il6"])
+        ids = ["R12a", "R12b"] if prefix == "R12" else [f"{prefix}{k}" for k in "abc"]
+        x, y = t.loc[a, "il6"].dropna(), t.loc[b, "il6"].dropna()
+        empty = _groups_too_small(label, x, y)
+        if empty:
+            values |= {rid: not_computable(empty) for rid in ids}
+            continue
+        mw = stats.mann_whitney(x, y)
         if prefix == "R12":
             values["R12a"], values["R12b"] = mw.median_x - mw.median_y, mw.p
         else:
@@ -87,22 +151,36 @@ def comparison_values(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10", "R1
 
 
 def crp_values(t: pd.DataFrame) -> dict:
-    """R11: Spearman correlation of IL-6 with CRP and its P."""
-    corr = stats.correlation(t["il6"], t["crp_mg_dl"], method="spearman")
+    """R11: Spearman correlation of IL-6 with CRP and its P (patients with both values)."""
+    both = t[["il6", "crp_mg_dl"]].dropna()
+    if len(both) < 3:
+        return {rid: not_computable(f"{len(both)} patients have both IL-6 and CRP") for rid in ("R11a", "R11b")}
+    corr = stats.correlation(both["il6"], both["crp_mg_dl"], method="spearman")
     return {"R11a": corr.r, "R11b": corr.p}
 
 
 def survival_values(t: pd.DataFrame) -> dict:
     """R13 (log-rank P, univariable hazard ratio) and R14 (multivariable Cox)."""
-    surv = survival_frame(t)
-    multi = stats.cox(surv, "os_months", "death", list(COX_COVARIATES))
-    return {
-        "R13a": stats.logrank(t["os_months"], t["death"], t["il6_high"]).p,
-        "R13b": float(stats.cox(surv, "os_months", "death", ["il6_high"]).loc["il6_high", "hr"]),
-        "R14a": float(multi.loc["il6_high", "p"]), "R14b": float(multi.loc["il6_high", "hr"]),
-        "R14c": float(multi.loc["dfi_short", "p"]), "R14d": float(multi.loc["dfi_short", "hr"]),
-        "R14e": float(multi.drop(index=["il6_high", "dfi_short"])["p"].min()),
-    }
+    ids13, ids14 = ["R13a", "R13b"], [f"R14{k}" for k in "abcde"]
+    grouped = t.dropna(subset=["il6_high"])
+    if grouped["death"].sum() == 0:
+        reason = "no deaths: survival cannot be compared"
+        return {rid: not_computable(reason) for rid in ids13 + ids14}
+    if grouped["il6_high"].nunique() < 2:
+        reason = "every patient is in one IL-6 group"
+        return {rid: not_computable(reason) for rid in ids13 + ids14}
+
+    def univariable():
+        return {"R13a": stats.logrank(grouped["os_months"], grouped["death"], grouped["il6_high"].astype(bool)).p,
+                "R13b": float(stats.cox(survival_frame(t, ["il6_high"]), "os_months", "death",
+                                        ["il6_high"]).loc["il6_high", "hr"])}
+
+    def multivariable():
+        multi = stats.cox(survival_frame(t), "os_months", "death", list(COX_COVARIATES))
+        return {"R14a": float(multi.loc["il6_high", "p"]), "R14b": float(multi.loc["il6_high", "hr"]),
+                "R14c": float(multi.loc["dfi_short", "p"]), "R14d": float(multi.loc["dfi_short", "hr"]),
+                "R14e": float(multi.drop(index=["il6_high", "dfi_short"])["p"].min())}
+    return _guarded(ids13, univariable) | _guarded(ids14, multivariable)
 
 
 def reproduce(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:

@@ -2,19 +2,27 @@
 detection and quantification limits, duplicate CV and plate QC.
 
 Conventions (stated once, used everywhere):
-- signals are blank-corrected by subtracting the mean of the plate's blank wells;
+- signals are blank-corrected by subtracting the mean of the plate's blank wells; a raw
+  signal below zero by more than 3 blank SDs cannot be real and its well is excluded;
 - curves are fitted to the standards' blank-corrected signals by weighted least squares
   with weights 1/(|signal| + 1 % of the signal range)^2: constant relative error, the usual
   immunoassay weighting, with a floor so that a standard read near the blank cannot dominate;
 - a 5PL replaces the 4PL only when the extra-sum-of-squares F-test gives P < 0.05;
-- a standard level is acceptable when its replicates back-calculate to 80-120 % of
-  nominal on average; LLOQ / ULOQ are the lowest / highest acceptable levels;
-- a plate passes QC with R^2 >= 0.99 (unweighted, on the signal), at least 75 % of
-  standard levels acceptable and control recovery within 80-120 %; results of a failing
-  plate are kept and flagged with the reason;
-- LOD is the concentration at the fitted zero signal plus 3 SD of the blank wells;
+- plate acceptance follows ICH M10 for ligand-binding assays: a calibrator level is
+  acceptable when its replicates back-calculate on average within 20 % of nominal (25 % at
+  the lowest and highest level); at least 75 % of the levels and at least 6 levels must be
+  acceptable; the control must recover within 20 % of nominal with a replicate CV of at
+  most 20 %. A plate without a control fails ("no control"). LLOQ / ULOQ are the lowest /
+  highest acceptable levels. R^2 (unweighted, on the signal) is reported, not judged;
+- a plate that fails QC does not feed the statistics unless `keep_failed_plates` is set;
+  its results are then kept and flagged;
+- LOD is the concentration at the fitted zero signal plus 3 SD of the blank wells; with
+  fewer than 2 readable blanks or no blank noise (SD 0) it is not estimable (NaN), and
+  results below the LLOQ are not split into below-LOD and below-LLOQ;
 - a sample's result is the mean of its replicate well concentrations times dilution;
-  duplicate CV above 15 % (20 % within 3 x LLOQ) is flagged, and the result is kept.
+  duplicate CV above 15 % (20 % within 3 x LLOQ) is flagged, and the result is kept;
+- a sample measured on several plates at the same dilution and with the same status is
+  reported as the mean of the plates' results (quantified) or the tightest censored bound.
 """
 from __future__ import annotations
 
@@ -25,7 +33,14 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from helpers.errors import InputError
+from helpers.plates import NOT_READ
+
 RECOVERY_LIMITS = (80.0, 120.0)
+EDGE_RECOVERY_LIMITS = (75.0, 125.0)  # lowest and highest calibrator level (ICH M10)
+MIN_LEVELS_ACCEPTABLE, MIN_FRACTION_ACCEPTABLE = 6, 0.75
+CONTROL_CV_LIMIT = 20.0
+NEGATIVE_BLANK_SDS = 3.0
 CV_LIMIT, CV_LIMIT_NEAR_LLOQ, NEAR_LLOQ_FACTOR = 15.0, 20.0, 3.0
 R2_MIN = 0.99
 F_TEST_ALPHA = 0.05
@@ -136,20 +151,37 @@ class PlateAnalysis:
     qc: dict
 
 
+def _plate_error(wells: pd.DataFrame, message: str) -> InputError:
+    first = wells.iloc[0]
+    return InputError.at(f"raw/{first['export_file']}" if "export_file" in wells else first["plate_id"],
+                         f"plate {first['plate_id']}: {message}")
+
+
 def analyse_plate(wells: pd.DataFrame) -> PlateAnalysis:
     """Analyse one plate. `wells` has columns plate_id, analyte, well, role
     (standard / blank / control / sample / empty), signal (NaN for a failed read),
-    read_error, nominal_pg_ml (standards and control), sample_id, dilution."""
+    read_error, nominal_pg_ml (standards and control), sample_id, dilution; optionally
+    export_file (named in errors). A plate whose blanks or standards cannot support a curve
+    is an InputError naming its export."""
     plate_id, analyte = wells["plate_id"].iloc[0], wells["analyte"].iloc[0]
     w = wells.copy()
+    blanks = w.loc[w["signal"].notna() & (w["role"] == "blank"), "signal"]
+    if len(blanks) < 1:
+        raise _plate_error(w, "no readable blank well: the signals cannot be blank-corrected")
+    blank_mean = float(blanks.mean())
+    blank_sd = float(blanks.std(ddof=1)) if len(blanks) > 1 else float("nan")
+    impossible = (w["signal"] < 0) & ~(w["signal"] >= -NEGATIVE_BLANK_SDS * np.nan_to_num(blank_sd))
+    w.loc[impossible, "read_error"] = "negative signal beyond blank noise"
+    w.loc[impossible, "signal"] = np.nan
     ok = w["signal"].notna()
-    blanks = w.loc[ok & (w["role"] == "blank"), "signal"]
-    if len(blanks) < 2:
-        raise ValueError(f"plate {plate_id}: needs at least 2 readable blank wells, found {len(blanks)}")
-    blank_mean, blank_sd = float(blanks.mean()), float(blanks.std(ddof=1))
     w["corrected"] = w["signal"] - blank_mean
     std = w[ok & (w["role"] == "standard")]
-    curve = fit_standard_curve(std["nominal_pg_ml"], std["corrected"])
+    if std["nominal_pg_ml"].nunique() < 4:
+        raise _plate_error(w, f"{std['nominal_pg_ml'].nunique()} readable standard levels; a 4PL needs at least 4")
+    try:
+        curve = fit_standard_curve(std["nominal_pg_ml"], std["corrected"])
+    except (ValueError, RuntimeError) as err:
+        raise _plate_error(w, f"no standard curve could be fitted ({err})") from None
     w["well_conc"] = curve.concentration(w["corrected"])
 
     levels = (
@@ -159,34 +191,45 @@ def analyse_plate(wells: pd.DataFrame) -> PlateAnalysis:
         .reset_index()
     )
     levels["recovery_percent"] = levels["back_calculated"] / levels["nominal_pg_ml"] * 100
-    levels["acceptable"] = levels["recovery_percent"].between(*RECOVERY_LIMITS)
+    edge = levels["nominal_pg_ml"].isin([levels["nominal_pg_ml"].min(), levels["nominal_pg_ml"].max()])
+    levels["acceptable"] = np.where(edge, levels["recovery_percent"].between(*EDGE_RECOVERY_LIMITS),
+                                    levels["recovery_percent"].between(*RECOVERY_LIMITS))
     accepted = levels.loc[levels["acceptable"], "nominal_pg_ml"]
     if accepted.empty:
-        raise ValueError(f"plate {plate_id}: no standard level back-calculates within 80-120 %")
+        raise _plate_error(w, "no standard level back-calculates within 20 % (25 % at the ends) of nominal")
     lloq, uloq = float(accepted.min()), float(accepted.max())
-    lod = float(curve.concentration(curve.params[0] + LOD_BLANK_SDS * blank_sd))
+    noise = blank_sd if blank_sd > 0 else float("nan")
+    lod = float(curve.concentration(curve.params[0] + LOD_BLANK_SDS * noise))
 
     results = _measurements(w[ok & w["role"].isin(["sample", "control"])], lod, lloq, uloq)
+    qc = {"model": curve.model, "f_test_p": curve.f_test_p, "r_squared": curve.r_squared,
+          "levels_acceptable": int(levels["acceptable"].sum()), "levels_total": len(levels)}
+    qc["standards_ok"] = bool(qc["levels_acceptable"] >= MIN_LEVELS_ACCEPTABLE
+                              and qc["levels_acceptable"] >= MIN_FRACTION_ACCEPTABLE * qc["levels_total"])
     control = results[results["role"] == "control"]
-    control_recovery = float((control["conc_pg_ml"] / control["nominal_pg_ml"]).mean() * 100)
-    qc = {
-        "model": curve.model,
-        "f_test_p": curve.f_test_p,
-        "r_squared": curve.r_squared,
-        "r_squared_ok": curve.r_squared >= R2_MIN,
-        "levels_acceptable": int(levels["acceptable"].sum()),
-        "levels_total": len(levels),
-        "standards_ok": levels["acceptable"].mean() >= 0.75,
-        "control_recovery_percent": control_recovery,
-        "control_ok": RECOVERY_LIMITS[0] <= control_recovery <= RECOVERY_LIMITS[1],
-    }
-    problems = [text for ok, text in ((qc["r_squared_ok"], f"R^2 {curve.r_squared:.4f} < {R2_MIN}"),
-                                      (qc["standards_ok"], "fewer than 75 % of standard levels acceptable"),
-                                      (qc["control_ok"], f"control recovery {control_recovery:.0f} % outside 80-120 %"))
-                if not ok]
+    problems = [] if qc["standards_ok"] else [
+        f"{qc['levels_acceptable']} of {qc['levels_total']} calibrator levels acceptable "
+        f"(ICH M10: at least 75 % and at least {MIN_LEVELS_ACCEPTABLE})"]
+    if control.empty:
+        qc |= {"control_recovery_percent": float("nan"), "control_cv_percent": float("nan"), "control_ok": False}
+        problems.append("no control")
+    else:
+        wells_conc = w.loc[ok & (w["role"] == "control"), "well_conc"]
+        qc["control_recovery_percent"] = float((control["conc_pg_ml"] / control["nominal_pg_ml"]).mean() * 100)
+        qc["control_cv_percent"] = duplicate_cv(wells_conc)
+        recovery_ok = RECOVERY_LIMITS[0] <= qc["control_recovery_percent"] <= RECOVERY_LIMITS[1]
+        cv_ok = not qc["control_cv_percent"] > CONTROL_CV_LIMIT
+        qc["control_ok"] = recovery_ok and cv_ok
+        if np.isnan(qc["control_recovery_percent"]):
+            problems.append("control outside the quantifiable range (below LLOQ or above ULOQ)")
+        elif not recovery_ok:
+            problems.append(f"control recovery {qc['control_recovery_percent']:.0f} % outside 80-120 %")
+        if not cv_ok:
+            problems.append(f"control CV {qc['control_cv_percent']:.0f} % above {CONTROL_CV_LIMIT:.0f} %")
     qc["plate_ok"] = not problems
-    if problems:  # results are kept but carry the reason, so nothing downstream can miss it
-        flag = f"plate {plate_id} failed QC: {', '.join(problems)}"
+    qc["failed_rules"] = "; ".join(problems)
+    if problems:  # the reason travels with every result of the plate
+        flag = f"plate {plate_id} failed QC: {qc['failed_rules']}"
         results["flags"] = [f"{f}; {flag}" if f else flag for f in results["flags"]]
     return PlateAnalysis(plate_id, analyte, curve, blank_mean, blank_sd, lod, lloq, uloq, levels, w, results, qc)
 
@@ -203,7 +246,7 @@ def _measurements(w: pd.DataFrame, lod, lloq, uloq) -> pd.DataFrame:
         elif in_well >= lloq:
             status = "quantified"
         else:
-            status = "below_lod" if in_well < lod else "below_lloq"
+            status = "below_lod" if in_well < lod else "below_lloq"  # NaN LOD: never below it
         cv = duplicate_cv(g["well_conc"])
         result = in_well * dilution
         flags = []
@@ -234,57 +277,93 @@ class CleanedAssays:
     wells: pd.DataFrame  # every well with its use and the reason
 
 
-def clean(wells: pd.DataFrame) -> CleanedAssays:
+def clean(wells: pd.DataFrame, keep_failed_plates: bool = False) -> CleanedAssays:
     """Analyse every plate, then choose one result per sample and analyte: a quantified
     measurement at the lowest dilution if there is one, else the censored one (above ULOQ
-    before below LLOQ before below LOD). For statistics, left-censored results are replaced
-    by half their LLOQ and right-censored ones by their ULOQ (both times dilution)."""
+    before below LLOQ before below LOD); several plates at that rank are combined (module
+    docstring). Measurements on plates that failed QC are not eligible unless
+    `keep_failed_plates`; a sample measured only there gets status 'excluded' and its reason
+    in `exclusion`. For statistics, left-censored results are replaced by half their LLOQ
+    and right-censored ones by their ULOQ (both times dilution); these substitutes are never
+    used to classify a sample (see helpers.analysis)."""
     plates = [analyse_plate(g) for _, g in wells.groupby("plate_id", sort=False)]
+    failed = {p.plate_id: p.qc["failed_rules"] for p in plates if not p.qc["plate_ok"]}
     meas = pd.concat([p.results.assign(plate_id=p.plate_id, analyte=p.analyte) for p in plates],
                      ignore_index=True)
     meas = meas[meas["role"] == "sample"].drop(columns=["role", "nominal_pg_ml"])
+    meas["eligible"] = keep_failed_plates | ~meas["plate_id"].isin(failed)
     meas["priority"] = meas["status"].map(STATUS_PRIORITY)
     # lowest dilution first, except above ULOQ where the highest dilution gives the tightest bound
     meas["dilution_order"] = meas["dilution"].where(meas["status"] != "above_uloq", -meas["dilution"])
-    chosen = meas.sort_values(["sample_id", "analyte", "priority", "dilution_order", "plate_id"]) \
-                 .groupby(["sample_id", "analyte"], sort=True).head(1)
-    meas["used"] = meas.index.isin(chosen.index)
-    conc = chosen.drop(columns=["priority", "dilution_order"]).reset_index(drop=True)
+    ranked = meas[meas["eligible"]].sort_values(["sample_id", "analyte", "priority", "dilution_order", "lloq_pg_ml",
+                                                 "plate_id"])
+    best = ranked.groupby(["sample_id", "analyte"], sort=True)[["priority", "dilution_order"]].transform("first")
+    tied = ranked[(ranked[["priority", "dilution_order"]] == best).all(axis="columns")]
+    meas["used"] = meas.index.isin(tied.index)
+    conc = pd.concat([tied.iloc[:0], *(_combine_plates(g) for _, g in tied.groupby(["sample_id", "analyte"]))],
+                     ignore_index=True)
+    conc["exclusion"] = ""
+    lost = meas[~meas.set_index(["sample_id", "analyte"]).index.isin(conc.set_index(["sample_id", "analyte"]).index)]
+    for (sample, analyte), g in lost.groupby(["sample_id", "analyte"], sort=True):
+        reason = "; ".join(f"plate {pid} failed QC ({failed[pid]})" for pid in dict.fromkeys(g["plate_id"]))
+        conc.loc[len(conc)] = {**g.iloc[0].to_dict(), "status": "excluded", "conc_pg_ml": np.nan, "exclusion": reason}
+    conc = conc.drop(columns=["priority", "dilution_order", "eligible"], errors="ignore")                .sort_values(["sample_id", "analyte"]).reset_index(drop=True)
     conc["censored"] = conc["status"].map({"above_uloq": "right", "below_lloq": "left", "below_lod": "left"}) \
                                      .fillna("")
     conc["detectable"] = conc["status"].isin(["quantified", "above_uloq"])
     conc["value_for_stats"] = conc["conc_pg_ml"].where(conc["censored"] == "", conc["lloq_pg_ml"] / 2)
     conc.loc[conc["censored"] == "right", "value_for_stats"] = conc["uloq_pg_ml"]
     return CleanedAssays(plates, meas.drop(columns=["priority", "dilution_order"]), conc,
-                         _well_accounting(plates, meas))
+                         _well_accounting(plates, meas, failed))
 
 
-def _well_accounting(plates: list, meas: pd.DataFrame) -> pd.DataFrame:
+def _combine_plates(g: pd.DataFrame) -> pd.DataFrame:
+    """One result from equally ranked measurements of one sample on several plates: the mean
+    of quantified results, or the first (tightest) censored bound; the flag names the plates."""
+    first = g.iloc[[0]].copy()
+    if len(g) == 1:
+        return first
+    rule = "mean of the plates' results" if first["status"].iloc[0] == "quantified" else "tightest bound kept"
+    for col in ("conc_pg_ml", "estimate_pg_ml"):
+        first[col] = g[col].mean() if rule.startswith("mean") else first[col]
+    note = f"measured on plates {', '.join(g['plate_id'])}: {rule}"
+    first["flags"] = "; ".join(x for x in (first["flags"].iloc[0], note) if x)
+    return first
+
+
+def _well_accounting(plates: list, meas: pd.DataFrame, failed: dict) -> pd.DataFrame:
     """Every well: used or excluded, with the reason, plus any QC flag."""
     superseded = {}
     for rec in meas.to_dict("records"):
         for well in rec["wells"].split(","):
-            superseded[(rec["plate_id"], well)] = (rec["used"], rec["status"], rec["flags"])
+            superseded[(rec["plate_id"], well)] = (rec["used"], rec["eligible"], rec["status"], rec["flags"])
     uses = {"standard": "standard curve", "blank": "blank correction", "control": "control recovery"}
     rows = []
     for p in plates:
         for rec in p.wells.to_dict("records"):
             key, role = (p.plate_id, rec["well"]), rec["role"]
             flag = ""
-            if rec["read_error"]:
+            if rec["read_error"] == NOT_READ:
+                use, reason = "excluded", "not read (the export has no value for this layout well)"
+            elif rec["read_error"]:
                 use, reason = "excluded", f"reader error {rec['read_error']!r}"
             elif role == "empty":
                 use, reason = "excluded", "empty well (not in the layout)"
             elif role in uses:
                 use, reason = "used", uses[role]
             else:
-                used, status, flag = superseded[key]
+                used, eligible, status, flag = superseded[key]
                 use = "used" if used else "excluded"
-                reason = f"sample result ({status})" if used else \
-                    f"superseded: {status} at 1:{rec['dilution']:g}, another measurement of this sample reported"
+                if used:
+                    reason = f"sample result ({status})"
+                elif not eligible:
+                    reason = f"plate failed QC: {failed[p.plate_id]}"
+                else:
+                    reason = f"superseded: {status} at 1:{rec['dilution']:g}, another measurement of this sample reported"
             rows.append({"plate_id": p.plate_id, "analyte": p.analyte, "well": rec["well"], "role": role,
                          "sample_id": rec["sample_id"], "dilution": rec["dilution"], "signal": rec["signal"],
-                         "use": use, "reason": reason, "flag": flag})
+                         "use": use, "reason": reason, "flag": flag,
+                         "layout_file": rec.get("layout_file", ""), "export_file": rec.get("export_file", "")})
     return pd.DataFrame(rows)
 
 
@@ -337,6 +416,8 @@ def standard_wells(plate) -> pd.DataFrame:
 
 
 def _reported_text(status: str, value: float, lloq: float, uloq: float) -> str:
+    if status == "excluded":
+        return "excluded"
     if status == "quantified":
         return f"{value:.3g}"
     if status == "above_uloq":

@@ -15,6 +15,7 @@ import pandas as pd
 
 from helpers.analysis import reproduce
 from helpers.cohort import load_cohort
+from helpers.errors import cli_errors
 from helpers.registry import VERDICTS, scorecard
 
 
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="cohort directory holding raw/")
     parser.add_argument("--strict", action="store_true", help="fail when a verdict differs from the expected one")
     args = parser.parse_args(argv)
-    card = run(args.data)
+    with cli_errors():
+        card = run(args.data)
     print("Reconstructed cohort (synthetic data, not the original patients):", args.data)
     print(format_scorecard(card))
     unexpected = card[card["verdict"] != card["expected_verdict"]]

@@ -1,12 +1,16 @@
 """Load and validate the per-patient clinical table (`<data_dir>/raw/clinical.csv`).
 
-One row per patient (46 in the reconstructed cohort); every column is required. Loading reads every
-cell as text, converts the typed columns cell by cell, then validates the typed frame with a pandera
-schema (ranges, codes, patterns, uniqueness and the cross-column rules tying `n_sites`,
-`dominant_site`, `liver_metastasis` and `pleural_effusion` to `sites`). All problems are collected
-and raised together as one `DataValidationError` naming the file, the spreadsheet line and the column.
+One row per patient, any number of patients, identifiers in any script. Every column of
+CLINICAL_COLUMNS must be present, in any order; extra columns are kept as text. Cells of
+OPTIONAL_COLUMNS may be empty: such a patient is left out of the analyses that need the
+value, and counted there. Loading reads every cell as text, converts the typed columns cell
+by cell, then validates the typed frame with a pandera schema (ranges, codes, uniqueness and
+the cross-column rules tying `n_sites`, `dominant_site`, `liver_metastasis` and
+`pleural_effusion` to `sites`). All problems are raised together as one InputError naming
+the file, the spreadsheet line (header = line 1) and the column.
 """
 
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrorReason, SchemaErrors
+
+from helpers.errors import InputError, Problem, display_name
 
 CLINICAL_COLUMNS = (
     "patient_id",
@@ -36,33 +42,12 @@ VISCERAL_SITES = ("liver", "lung", "pleura")
 DOMINANT_SITES = ("visceral", "bone", "soft_tissue")
 ER_STATUSES = ("positive", "negative")
 RESPONSES = ("CR", "PR", "NC", "PD", "NE")  # best response (WHO/UICC); NE = not evaluable
-
-MAX_LISTED_PROBLEMS = 20
-
-
-class DataValidationError(ValueError):
-    """Invalid input data; the message names the file and, where it can, the line and column.
-
-    Lines are counted as in a spreadsheet (the header is line 1), e.g.
-    "clinical.csv line 7, column age: value 'abc' is not an integer".
-    """
-
-    @classmethod
-    def listing(cls, path, problems: list[str]) -> "DataValidationError":
-        """One error for many problems ("line N, column C: ..."), each prefixed with the file name.
-
-        At most MAX_LISTED_PROBLEMS are listed, then "... and N more".
-        """
-        path = Path(path)
-        lines = [f"{path.name} {problem}" for problem in problems[:MAX_LISTED_PROBLEMS]]
-        if len(problems) > MAX_LISTED_PROBLEMS:
-            lines.append(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more")
-        return cls(f"{len(problems)} problem(s) in {path}:\n" + "\n".join(lines))
-
-
+OPTIONAL_COLUMNS = ("age", "dfi_months", "er_status", "crp_mg_dl", "response")
+ID_COLUMNS = ("patient_id", "sample_id")
 # Typed columns: (full-match pattern of the CSV text, error text, dtype while validating, dtype returned).
 _INT = (r"[+-]?\d+", "is not an integer", "Int64", "int64")
-_FLOAT = (r"[+-]?(\d+\.?\d*|\.\d+)", "is not a number", "Float64", "float64")
+_FLOAT = (r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", "is not a number (use '.' for decimals)", "Float64",
+          "float64")
 _BOOL = (r"(?i:true|false)", "is not true or false", "boolean", "bool")
 _TYPED = {
     "age": _INT,
@@ -113,10 +98,10 @@ def _isin(values: tuple[str, ...]) -> pa.Check:
 # Nullable dtypes so that unparsable cells (already reported) can be left missing while validating.
 CLINICAL_SCHEMA = pa.DataFrameSchema(
     {
-        "patient_id": pa.Column(str, pa.Check.str_matches(r"^P\d{2}$", error="is not 'P' + 2 digits"), unique=True),
-        "sample_id": pa.Column(str, pa.Check.str_matches(r"^S\d{2}$", error="is not 'S' + 2 digits"), unique=True),
-        "age": pa.Column("Int64", pa.Check.in_range(20, 95, error="is outside 20..95 years")),
-        "dfi_months": pa.Column("Float64", pa.Check.ge(0, error="is negative")),
+        "patient_id": pa.Column(str, unique=True),
+        "sample_id": pa.Column(str, unique=True),
+        "age": pa.Column("Int64", pa.Check.in_range(18, 110, error="is outside 18..110 years"), nullable=True),
+        "dfi_months": pa.Column("Float64", pa.Check.ge(0, error="is negative"), nullable=True),
         "n_sites": pa.Column("Int64", pa.Check.ge(1, error="is less than 1")),
         "sites": pa.Column(
             str,
@@ -129,9 +114,9 @@ CLINICAL_SCHEMA = pa.DataFrameSchema(
         "dominant_site": pa.Column(str, _isin(DOMINANT_SITES)),
         "liver_metastasis": pa.Column("boolean"),
         "pleural_effusion": pa.Column("boolean"),
-        "er_status": pa.Column(str, _isin(ER_STATUSES)),
-        "crp_mg_dl": pa.Column("Float64", pa.Check.ge(0, error="is negative")),
-        "response": pa.Column(str, _isin(RESPONSES)),
+        "er_status": pa.Column(str, _isin(ER_STATUSES), nullable=True),
+        "crp_mg_dl": pa.Column("Float64", pa.Check.ge(0, error="is negative"), nullable=True),
+        "response": pa.Column(str, _isin(RESPONSES), nullable=True),
         "os_months": pa.Column("Float64", pa.Check.gt(0, error="is not positive")),
         "death": pa.Column("Int64", pa.Check.isin([0, 1], error="is not 0 or 1")),
     },
@@ -150,44 +135,67 @@ CLINICAL_SCHEMA = pa.DataFrameSchema(
 
 def _read_cells(path: Path) -> pd.DataFrame:
     """All cells as text ('' when empty), indexed by spreadsheet line number; blank lines dropped."""
+    def fail(message, line=None):
+        return InputError.at(path, message, line=line)
     try:
-        cells = pd.read_csv(
-            path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
-        )
+        cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                            encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise fail("no such file: the data directory needs raw/clinical.csv") from None
+    except UnicodeDecodeError as err:
+        raise fail(f"is not UTF-8 text (byte {err.start}): save it as CSV UTF-8") from None
     except pd.errors.EmptyDataError:
-        raise DataValidationError.listing(path, ["is empty"]) from None
+        raise fail("is empty") from None
     except pd.errors.ParserError as err:
-        raise DataValidationError.listing(path, [f"is not a valid CSV file: {err}"]) from None
-    header = list(cells.iloc[0])
+        raise fail(f"is not a valid CSV file: {err}") from None
+    header = [name.strip() for name in cells.iloc[0]]
     counts = Counter(header)
-    problems = [f"line 1: missing column {name}" for name in CLINICAL_COLUMNS if name not in counts]
-    problems += [f"line 1: unexpected column {name!r}" for name in counts if name not in CLINICAL_COLUMNS]
-    problems += [f"line 1: duplicate column {name}" for name, n in counts.items() if n > 1]
-    if not problems and tuple(header) != CLINICAL_COLUMNS:
-        problems.append("line 1: columns out of order; expected " + ", ".join(CLINICAL_COLUMNS))
+    problems = [f"missing column {name}" for name in CLINICAL_COLUMNS if name not in counts]
+    problems += [f"duplicate column {name}" for name, n in counts.items() if n > 1]
     if problems:
-        raise DataValidationError.listing(path, problems)
+        raise InputError([Problem(display_name(path), text, line=1) for text in problems])
     cells = cells.iloc[1:].set_axis(header, axis="columns")
     cells.index += 1  # row 0 is the header on line 1
     cells = cells[(cells != "").any(axis="columns")]
     if cells.empty:
-        raise DataValidationError.listing(path, ["has no data rows"])
-    return cells
+        raise fail("has no data rows")
+    return cells.apply(lambda col: col.str.strip())
+
+
+def normalized_id(text: str) -> str:
+    """An identifier as compared across files: Unicode NFKC (full-width digits become ASCII)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _id_collisions(cells: pd.DataFrame) -> dict:
+    """Identifiers that differ as written but become equal after NFKC normalisation."""
+    problems = {}
+    for column in ID_COLUMNS:
+        seen = {}
+        for line, value in cells[column].items():
+            key = normalized_id(value)
+            if key in seen and cells.at[seen[key], column] != value:
+                problems[(line, column)] = (f"value {value!r} equals {cells.at[seen[key], column]!r} on line "
+                                            f"{seen[key]} only after Unicode normalisation; write both the same way")
+            seen.setdefault(key, line)
+    return problems
 
 
 def load_clinical(path) -> pd.DataFrame:
-    """Read and validate clinical.csv; return it typed (int64, float64, bool, str) with a RangeIndex.
+    """Read and validate clinical.csv; return it typed (Int64 / float64 / bool / str, missing
+    values as NaN or <NA> in OPTIONAL_COLUMNS) with a RangeIndex, CLINICAL_COLUMNS first.
 
-    Raises DataValidationError listing every problem as "<file> line N, column C: ...".
+    Raises InputError listing every problem as "<file>:<line>: <column>: ...".
     """
     path = Path(path)
     cells = _read_cells(path)
-    problems = {}  # (line, column) -> text; only the first problem found in a cell is kept
+    problems = _id_collisions(cells)  # (line, column) -> text; only the first problem in a cell is kept
     frame = cells.mask(cells == "")
     for column, (pattern, error, dtype, _) in _TYPED.items():
         values = frame[column]
         bad = ~values.str.fullmatch(pattern, na=True)
-        problems.update({(line, column): f"value {value!r} {error}" for line, value in values[bad].items()})
+        for line, value in values[bad].items():
+            problems.setdefault((line, column), f"value {value!r} {error}")
         values = values.mask(bad)  # left missing, so the schema checks the rest of the column
         if dtype == "boolean":
             frame[column] = values.str.lower().map({"true": True, "false": False}).astype(dtype)
@@ -201,16 +209,21 @@ def load_clinical(path) -> pd.DataFrame:
             for line in err.failure_cases["index"].unique():
                 value = cells.at[line, column]
                 if err.reason_code == SchemaErrorReason.SERIES_CONTAINS_NULLS:
-                    text = "missing value"
+                    text = "missing value" + (" (bad values are reported above)" if value else "")
                 elif err.reason_code == SchemaErrorReason.SERIES_CONTAINS_DUPLICATES:
                     text = f"value {value!r} is duplicated"
                 else:
                     text = f"value {value!r} {err.check.error}"
                 problems.setdefault((line, column), text)
     if problems:
-        in_order = sorted(problems.items(), key=lambda item: (item[0][0], CLINICAL_COLUMNS.index(item[0][1])))
-        raise DataValidationError.listing(path, [f"line {line}, column {c}: {text}" for (line, c), text in in_order])
-    return frame.astype({column: spec[3] for column, spec in _TYPED.items()}).reset_index(drop=True)
+        order = {c: i for i, c in enumerate(cells.columns)}
+        in_order = sorted(problems.items(), key=lambda item: (item[0][0], order[item[0][1]]))
+        raise InputError([Problem(display_name(path), text, line=line, column=c) for (line, c), text in in_order])
+    typed = {column: spec[3] for column, spec in _TYPED.items() if column not in OPTIONAL_COLUMNS}
+    typed |= {column: "float64" for column, spec in _TYPED.items() if column in OPTIONAL_COLUMNS}
+    frame = frame.astype(typed)
+    extra = [c for c in frame.columns if c not in CLINICAL_COLUMNS]
+    return frame[[*CLINICAL_COLUMNS, *extra]].reset_index(drop=True)
 
 
 def responder(df: pd.DataFrame) -> pd.Series:

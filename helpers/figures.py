@@ -290,6 +290,7 @@ def il6_design_layout(t: pd.DataFrame, registry: pd.DataFrame, cutoff_pg_ml: flo
 
 
 VERDICT_COLOURS = {"reproduced": "#4daf4a", "direction only": "#ffbf00", "not reproduced": "#e41a1c",
+                   "not computable": "#9e9ac8",
                    sensitivity.BUILD_FAILED: "#bdbdbd", sensitivity.CHECK_FAILED: "#636363"}
 
 

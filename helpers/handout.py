@@ -19,6 +19,7 @@ import html
 import sys
 from pathlib import Path
 
+from helpers.errors import cli_errors
 from helpers.notebook import RECONSTRUCTED_LABEL
 from helpers.report import NOTEBOOK_DIR, ROOT, run_all
 
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir, data_dir = args.out.resolve(), args.data.resolve()
     from helpers.cohort import load_cohort
 
-    load_cohort(data_dir, cache_dir=out_dir / "cache")  # clean once; fail early on bad data
+    with cli_errors():
+        load_cohort(data_dir, cache_dir=out_dir / "cache")  # clean once; fail early on bad data
     runs = run_all(paths, out_dir, {"data_dir": str(data_dir), "output_dir": str(out_dir)}, args.jobs)
     items, failed = [], []
     for name, seconds, error in runs:

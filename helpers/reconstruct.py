@@ -23,6 +23,7 @@ import yaml
 from scipy import optimize
 
 from helpers import analysis, assay, plates, stats
+from helpers.errors import InputError, Problem, cli_errors, display_name
 from helpers.registry import load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,17 +33,35 @@ SAMPLE_SLOTS = [(r, c) for c in (4, 6, 8) for r in plates.ROWS]  # duplicate pai
 RETEST_WELLS = ("G3", "H3")
 
 
+def read_yaml(path: Path):
+    """A YAML file's content; a syntax error is an InputError naming the file and line."""
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        raise InputError.at(path, f"YAML syntax error: {err.problem}", line=mark.line + 1 if mark else None) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise InputError.at(path, f"cannot read the file ({err})") from None
+
+
 def load_assumptions(path: Path = ASSUMPTIONS) -> dict:
     """Nested dict of assumption values; every leaf must carry `value` and `why`."""
+    problems = []
+
     def values(node, where):
         if isinstance(node, dict) and "value" in node:
             if not str(node.get("why", "")).strip():
-                raise ValueError(f"{Path(path).name}: assumption {where} has no 'why'")
+                problems.append(Problem(display_name(path), "has no 'why'", column=where))
             return node["value"]
-        if isinstance(node, dict):
+        if isinstance(node, dict) and node:
             return {k: values(v, f"{where}.{k}" if where else k) for k, v in node.items()}
-        raise ValueError(f"{Path(path).name}: {where} must be {{value: ..., why: ...}}")
-    return values(yaml.safe_load(Path(path).read_text(encoding="utf-8")), "")
+        problems.append(Problem(display_name(path), "must be {value: ..., why: ...}", column=where or "(top)"))
+        return None
+    result = values(read_yaml(path), "")
+    if problems:
+        raise InputError(problems)
+    return result
 
 
 # ---------------------------------------------------------------- rank-level statistics
@@ -434,8 +453,56 @@ def simulate_plate(cfg: dict, layout: pd.DataFrame, truth: dict, designed: dict,
     return grid, true_conc
 
 
+def _reference_read(grid: list[list[str]], decimals: int, rng: np.random.Generator) -> tuple[list, list]:
+    """An ELISA's 570 nm reference read (plate and well imperfections) and the 450 nm read
+    that carries it, so that 450 minus 570, as labs correct it, gives back `grid`."""
+    ref = [[f"{v:.{decimals}f}" for v in rng.uniform(0.035, 0.048, 12)] for _ in grid]
+    read450 = [[cell if not _is_number(cell) else f"{float(cell) + float(r):.{decimals}f}"
+                for cell, r in zip(row, ref_row)] for row, ref_row in zip(grid, ref)]
+    return read450, ref
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def reader_software_concentrations(grid: list[list[str]], layout: pd.DataFrame) -> list[list[str]]:
+    """What a reader's software would print for each sample and control well: an unweighted
+    4PL through the blank-corrected standards, inverted, times the dilution, 3 significant
+    digits ('Range?' outside the curve, '' for other wells). It differs a little from our
+    weighted fit, which is the point of showing both."""
+    cells = {f"{r}{c}": grid[i][j] for i, r in enumerate(plates.ROWS) for j, c in enumerate(plates.COLS)}
+    signal = {w: float(v) for w, v in cells.items() if _is_number(v)}
+    role = layout.set_index("well")
+    blank = np.mean([signal[w] for w in role.index[role["role"] == "blank"] if w in signal])
+    std = role[(role["role"] == "standard") & role.index.isin(list(signal))]
+    y = np.array([signal[w] for w in std.index]) - blank
+    x = std["nominal_pg_ml"].to_numpy(float)
+    p0 = (y.min(), 1.0, float(np.exp(np.log(x).mean())), y.max() * 1.2)
+    (a, b, c, d), _ = optimize.curve_fit(assay.four_pl, x, y, p0=p0, maxfev=20000)
+    out = [["" for _ in plates.COLS] for _ in plates.ROWS]
+    for well, rec in role[role["role"].isin(["sample", "control"])].iterrows():
+        if well not in signal:
+            continue
+        yy = signal[well] - blank
+        text = "Range?"
+        if min(a, d) < yy < max(a, d):
+            conc = c * ((a - d) / (yy - d) - 1) ** (1 / b) * (rec["dilution"] if rec["role"] == "sample" else 1)
+            text = f"{conc:.3g}"
+        out[plates.ROWS.index(well[0])][int(well[1:]) - 1] = text
+    return out
+
+
 def build_plates(a: dict, seed: int, clinical: pd.DataFrame, designed: dict, out: Path) -> pd.DataFrame:
-    """Write every plate export and layout; return the generator's truth per sample and analyte."""
+    """Write every plate export and layout; return the generator's truth per sample and analyte.
+    Each analyte's plates go into one export of its reader (assay.exports): SoftMax Pro keeps
+    both plates in one experiment file, other readers write one file per plate."""
+    from helpers.instrument_writers import EXTENSIONS, PlateSpec, write_export
+
     raw = out / "raw"
     (raw / "plates").mkdir(parents=True, exist_ok=True)
     (raw / "layouts").mkdir(parents=True, exist_ok=True)
@@ -447,9 +514,12 @@ def build_plates(a: dict, seed: int, clinical: pd.DataFrame, designed: dict, out
     defects = a["assay"]["defects"]
     for k, (analyte, cfg) in enumerate(a["assay"]["analytes"].items()):
         rng = np.random.default_rng(np.random.SeedSequence([seed, 3, k]))
+        rng_reference = np.random.default_rng(np.random.SeedSequence([seed, 4, k]))
+        vendor = a["assay"]["exports"][analyte]
         lo, hi = a["assay"]["undetectable_true_pg_ml"].get(analyte, [0, 0])
         truth = {s: float(np.exp(rng_truth.uniform(np.log(lo), np.log(hi)))) for s in samples
                  if s not in designed.get(analyte, {})} if analyte != "IL6" else {}
+        specs = []
         for p in range(a["assay"]["plates_per_analyte"]):
             plate_id = f"{analyte}-P{p + 1}"
             on_plate = samples[p * n_per_plate:(p + 1) * n_per_plate]
@@ -466,13 +536,29 @@ def build_plates(a: dict, seed: int, clinical: pd.DataFrame, designed: dict, out
             grid, true_conc = simulate_plate(cfg, layout, truth, designed.get(analyte, {}), plate_defects, rng)
             truth.update(true_conc)
             date = dt.datetime.fromisoformat(a["assay"]["run_dates"][analyte][p]) + dt.timedelta(hours=10 + 3 * p)
-            plates.write_softmax_export(raw / "plates" / f"{plate_id}.txt", plate_id, cfg["read_mode"],
-                                        cfg["wavelength_nm"], date, grid)
+            mode = cfg["read_mode"].lower()
+            if mode == "absorbance":
+                reference = a["assay"]["reference_read_nm"]
+                grids, wavelengths = _reference_read(grid, cfg["decimals"], rng_reference), \
+                    (cfg["wavelength_nm"], reference)
+                read = f"{cfg['wavelength_nm']}-{reference}"
+            else:
+                grids, wavelengths, read = (grid,), (cfg["wavelength_nm"],), ""
+            specs.append(PlateSpec(plate_id, mode, date, wavelengths, tuple(grids),
+                                   reader_software_concentrations(grid, layout)))
             plates.write_layout(raw / "layouts" / f"{plate_id}.toml", plate_id, analyte, layout)
-            manifest.append({"plate_id": plate_id, "analyte": analyte, "export_file": f"plates/{plate_id}.txt",
-                             "layout_file": f"layouts/{plate_id}.toml"})
+            manifest.append({"plate_id": plate_id, "analyte": analyte, "vendor": vendor, "plate": plate_id,
+                             "read": read, "layout_file": f"layouts/{plate_id}.toml"})
+        files = {analyte: specs} if vendor == "softmax" else {spec.name: [spec] for spec in specs}
+        for stem, group in files.items():
+            export = f"plates/{stem}{EXTENSIONS[vendor]}"
+            write_export(raw / export, vendor, group)
+            for row in manifest:
+                if row["plate"] in {spec.name for spec in group}:
+                    row["export_file"] = export
         truth_rows += [{"sample_id": s, "analyte": analyte, "true_pg_ml": truth[s]} for s in samples]
-    pd.DataFrame(manifest).to_csv(raw / "plates.csv", index=False, lineterminator="\n")
+    columns = ["plate_id", "analyte", "vendor", "export_file", "plate", "read", "layout_file"]
+    pd.DataFrame(manifest)[columns].to_csv(raw / "plates.csv", index=False, lineterminator="\n")
     return pd.DataFrame(truth_rows)
 
 
@@ -508,7 +594,7 @@ def build(out: Path, seed: int | None = None, assumptions: Path = ASSUMPTIONS) -
     a = load_assumptions(assumptions)
     problems = assumption_problems(a)
     if problems:
-        raise ValueError(f"{Path(assumptions).name}: " + "; ".join(problems))
+        raise InputError([Problem(display_name(assumptions), text) for text in problems])
     seed = a["seed"] if seed is None else seed
     reg = load_registry()
     clinical, designed, draws = build_clinical(a, seed, reg)
@@ -529,7 +615,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=None, help="overrides the seed in the assumptions file")
     parser.add_argument("--assumptions", type=Path, default=ASSUMPTIONS)
     args = parser.parse_args(argv)
-    build(args.out, args.seed, args.assumptions)
+    with cli_errors():
+        build(args.out, args.seed, args.assumptions)
 
 
 if __name__ == "__main__":
@@ -546,5 +633,5 @@ def assumptions_table(path: Path = ASSUMPTIONS) -> pd.DataFrame:
         elif isinstance(node, dict):
             for key, child in node.items():
                 walk(child, f"{where}.{key}" if where else key)
-    walk(yaml.safe_load(Path(path).read_text(encoding="utf-8")), "")
+    walk(read_yaml(path), "")
     return pd.DataFrame(rows, columns=["name", "value", "why"])

@@ -8,6 +8,7 @@ computed value is judged:
 - at_least: must be >= low ("no correlation" read as no P below 0.05).
 A value that misses its interval but keeps the reported direction (the `direction`
 column, e.g. "> R07b") is "direction only"; anything else that misses is "not reproduced".
+A value the data cannot support (helpers.registry.not_computable) is "not computable".
 """
 from __future__ import annotations
 
@@ -16,17 +17,70 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.errors import InputError, Problem, display_name
+
 REGISTRY = Path(__file__).resolve().parent.parent / "data" / "reported" / "registry.csv"
-VERDICTS = ("reproduced", "direction only", "not reproduced")
+VERDICTS = ("reproduced", "direction only", "not reproduced", "not computable")
 KINDS = ("count", "rounded", "below", "above", "at_least")
+COLUMNS = ("id", "quantity", "reported", "kind", "low", "high", "direction", "expected_verdict", "note")
+NOT_COMPUTABLE = "not computable: "
+
+
+def not_computable(reason: str) -> str:
+    """The value of a registry row that the data cannot support, carrying the reason."""
+    return NOT_COMPUTABLE + reason
+
+
+def _row_problems(rec: dict, ids: set) -> list[tuple[str, str]]:
+    """(column, message) for each structural problem of one registry row."""
+    out = []
+    if rec["kind"] not in KINDS:
+        out.append(("kind", f"{rec['kind']!r} is not one of {', '.join(KINDS)}"))
+    bounds = {}
+    for col in ("low", "high"):
+        try:
+            bounds[col] = float(rec[col]) if rec[col] else math.nan
+        except ValueError:
+            out.append((col, f"{rec[col]!r} is not a number"))
+    needs = {"count": ("low",), "rounded": ("low", "high"), "below": ("high",), "above": ("low",),
+             "at_least": ("low",)}.get(rec["kind"], ())
+    out += [(col, f"a {rec['kind']} row needs {col}") for col in needs if math.isnan(bounds.get(col, 0.0))]
+    if bounds.get("low", math.nan) > bounds.get("high", math.nan):
+        out.append(("high", f"low {rec['low']} is above high {rec['high']}"))
+    if rec["direction"]:
+        parts = rec["direction"].split()
+        if len(parts) != 2 or parts[0] not in ("<", ">"):
+            out.append(("direction", f"{rec['direction']!r} is not '< X' or '> X'"))
+        elif parts[1][0].isalpha() and parts[1] not in ids:
+            out.append(("direction", f"{rec['direction']!r} refers to an id not in the registry"))
+    if rec["expected_verdict"] and rec["expected_verdict"] not in VERDICTS:
+        out.append(("expected_verdict", f"{rec['expected_verdict']!r} is not one of {', '.join(VERDICTS)}"))
+    return out
 
 
 def load_registry(path: Path = REGISTRY) -> pd.DataFrame:
-    """The registry, indexed by id, with low / high as floats (NaN where not used)."""
-    reg = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("id")
-    bad = sorted(set(reg["kind"]) - set(KINDS))
-    if bad:
-        raise ValueError(f"{Path(path).name}: unknown kind(s) {bad}; allowed {KINDS}")
+    """The registry, indexed by id, with low / high as floats (NaN where not used).
+    Structural problems (unknown kinds, low above high, duplicate ids, unknown direction
+    operators or partners, missing columns) are an InputError naming line and column."""
+    path = Path(path)
+    try:
+        reg = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError.at(path, f"is not a readable CSV file ({err})") from None
+    missing = [c for c in COLUMNS if c not in reg.columns]
+    if missing:
+        raise InputError([Problem(display_name(path), f"missing column {c}", line=1) for c in missing])
+    problems = []
+    ids = set(reg["id"])
+    for line, rec in enumerate(reg.to_dict("records"), start=2):
+        if not rec["id"]:
+            problems.append(Problem(display_name(path), "empty id", line=line, column="id"))
+        problems += [Problem(display_name(path), text, line=line, column=col) for col, text in _row_problems(rec, ids)]
+    for line in reg.index[reg["id"].duplicated()] + 2:
+        problems.append(Problem(display_name(path), f"duplicate id {reg.at[line - 2, 'id']!r}", line=int(line), column="id"))
+    if problems:
+        raise InputError(problems)
+    reg = reg.set_index("id")
     for col in ("low", "high"):
         reg[col] = pd.to_numeric(reg[col].replace("", None)).astype(float)
     return reg
@@ -39,7 +93,7 @@ def _fmt(x: float) -> str:
 def _direction_holds(direction: str, value: float, values: dict) -> bool:
     op, ref = direction.split()
     other = values.get(ref) if ref[0].isalpha() else float(ref)
-    if other is None or other != other:  # the partner value is missing or NaN
+    if not isinstance(other, (int, float)) or other != other:  # the partner is missing, NaN or not computable
         return False
     return value > other if op == ">" else value < other
 
@@ -48,6 +102,8 @@ def verdict(row: pd.Series, value: float, values: dict) -> tuple[str, str]:
     """(verdict, reason) for one registry row; `values` holds every computed value by id
     (needed for directions such as "> R07b")."""
     low, high, kind = row["low"], row["high"], row["kind"]
+    if isinstance(value, str) and value.startswith(NOT_COMPUTABLE):
+        return "not computable", value[len(NOT_COMPUTABLE):]
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not reproduced", "no value could be computed"
     checks = {

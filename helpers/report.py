@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.errors import cli_errors
 from helpers.notebook import RECONSTRUCTED_LABEL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     from helpers.check import summary
     from helpers.cohort import load_cohort
 
-    load_cohort(data_dir, cache_dir=out_dir / "cache")  # clean once; fail early on bad data
+    with cli_errors():
+        load_cohort(data_dir, cache_dir=out_dir / "cache")  # clean once; fail early on bad data
     parameters = {"data_dir": str(data_dir), "output_dir": str(out_dir)}
     runs = run_all(notebooks(), out_dir, parameters, args.jobs)
     card = read_scorecard(out_dir)

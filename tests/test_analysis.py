@@ -108,3 +108,22 @@ def test_response_by_il6_group_follows_cutoff():
     assert res["table"]["evaluable"].tolist() == [4, 3]
     assert res["sensitivity"] == 1.0
     assert np.isclose(res["difference"].difference, 0 / 4 - 3 / 3)
+
+
+def test_substituted_values_never_decide_the_cutoff_class():
+    """Below a LLOQ above the cut-off, or above a ULOQ below it, the class is unknown."""
+    t = pd.DataFrame({"il6": [1.0, 5.0, 5.0, 3.0, np.nan], "il6_censored": ["left", "left", "", "right", ""],
+                      "il6_lloq": [2.0, 10.0, 0.1, 0.1, np.nan], "il6_uloq": [300.0, 300.0, 300.0, 3.0, np.nan]})
+    high = analysis.above_cutoff(t, 4.0)
+    assert high.isna().tolist() == [False, True, False, True, True]
+    assert high[[0, 2]].tolist() == [False, True]
+
+
+def test_analysis_counts_name_what_is_missing():
+    t = pd.DataFrame({"il6": [1.0, 2.0, np.nan], "il6_high": pd.array([False, False, pd.NA], dtype="boolean"),
+                      "crp_mg_dl": [0.1, np.nan, 0.3], "responder": [True, np.nan, False],
+                      "os_months": [1.0, 2.0, 3.0], "death": [1, 0, 1],
+                      **{c: [1.0, 0.0, 1.0] for c in analysis.COX_COVARIATES if c != "il6_high"}})
+    counts = analysis.analysis_counts(t)
+    assert counts.loc["IL-6 and CRP"].tolist() == [1, 2, "1 without il6; 1 without crp_mg_dl"]
+    assert counts.loc["multivariable Cox model"].tolist() == [2, 1, "1 without il6_high"]

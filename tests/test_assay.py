@@ -7,6 +7,7 @@ import pytest
 from scipy import optimize
 
 from helpers import assay
+from helpers.errors import InputError
 from helpers.plates import WELLS
 
 P4 = (0.05, 1.3, 120.0, 3.0)
@@ -213,15 +214,115 @@ def test_control_recovery(plate):
     assert plate.qc["control_ok"] and plate.qc["plate_ok"]
 
 
-def test_failed_plate_keeps_results_but_flags_them():
+def analysed_with_fixed_curve(monkeypatch, wells):
+    """analyse_plate with the fit fixed at the true curve, so recoveries follow the signals."""
+    monkeypatch.setattr(assay, "fit_standard_curve", lambda conc, signal: assay.StandardCurve("4PL", CURVE, 1.0, 1.0))
+    return assay.analyse_plate(wells)
+
+
+def set_level_recovery(wells, nominal, recovery):
+    """Make a calibrator level back-calculate to `recovery` (fraction) of nominal on the true curve."""
+    level = wells["nominal_pg_ml"].eq(nominal) & wells["role"].eq("standard")
+    wells.loc[level, "signal"] = 0.1 + assay.four_pl(nominal * recovery, *CURVE)
+
+
+@pytest.mark.parametrize("nominal, recovery, acceptable", [
+    (100, 1.19, True), (100, 1.21, False),    # inner level: within 20 %
+    (1, 1.24, True), (1, 1.26, False),        # lowest level (LLOQ): within 25 %
+    (1000, 0.76, True), (1000, 0.74, False),  # highest level (ULOQ): within 25 %
+])
+def test_calibrator_level_limits_follow_ich_m10(monkeypatch, nominal, recovery, acceptable):
+    wells = synthetic_plate()
+    set_level_recovery(wells, nominal, recovery)
+    p = analysed_with_fixed_curve(monkeypatch, wells)
+    assert p.standards.set_index("nominal_pg_ml").loc[nominal, "acceptable"] == acceptable
+
+
+def test_plate_needs_six_acceptable_levels(monkeypatch):
+    wells = synthetic_plate()  # 7 levels
+    set_level_recovery(wells, 100, 1.5)
+    p = analysed_with_fixed_curve(monkeypatch, wells)
+    assert p.qc["levels_acceptable"] == 6 and p.qc["standards_ok"]
+    set_level_recovery(wells, 30, 1.5)
+    p = analysed_with_fixed_curve(monkeypatch, wells)
+    assert p.qc["levels_acceptable"] == 5 and not p.qc["standards_ok"]  # 5/7 = 71 % < 75 %, and < 6
+    assert "5 of 7 calibrator levels acceptable" in p.qc["failed_rules"]
+
+
+def test_plate_without_control_says_so():
+    wells = synthetic_plate()
+    wells.loc[wells["role"] == "control", "role"] = "empty"
+    p = assay.analyse_plate(wells)
+    assert p.qc["failed_rules"] == "no control" and not p.qc["plate_ok"]
+    assert "nan" not in p.results["flags"].str.cat()
+
+
+def test_control_precision_is_judged():
+    wells = synthetic_plate()
+    control = wells.index[wells["role"] == "control"]
+    wells.loc[control, "signal"] = 0.1 + assay.four_pl(np.array([70.0, 130.0]), *CURVE)  # mean 100 %, CV 42 %
+    p = assay.analyse_plate(wells)
+    assert p.qc["control_recovery_percent"] == pytest.approx(100, rel=1e-3)
+    assert p.qc["failed_rules"].startswith("control CV 42 % above 20 %")
+
+
+def test_zero_blank_noise_gives_no_lod_not_zero():
+    wells = synthetic_plate()
+    wells.loc[wells["role"] == "blank", "signal"] = 0.1
+    p = assay.analyse_plate(wells)
+    assert p.blank_sd == 0 and np.isnan(p.lod)
+    samples = p.results.set_index(["sample_id", "dilution"])
+    assert samples.loc[("S4", 1), "status"] == "below_lloq"  # never 'below LOD' against a LOD of 0
+
+
+def test_signal_negative_beyond_blank_noise_is_excluded():
+    wells = synthetic_plate()
+    wells.loc[wells["well"] == WELLS[40], "signal"] = -0.5
+    cleaned = assay.clean(wells)
+    row = cleaned.wells.set_index("well").loc[WELLS[40]]
+    assert row["use"] == "excluded" and "negative signal beyond blank noise" in row["reason"]
+
+
+def test_plate_without_blanks_is_an_input_error():
+    wells = synthetic_plate().assign(export_file="plates/T.txt")
+    wells.loc[wells["role"] == "blank", "signal"] = np.nan
+    with pytest.raises(InputError, match=r"^raw/plates/T.txt: plate T-1: no readable blank well"):
+        assay.analyse_plate(wells)
+
+
+def failed_plate():
     df = synthetic_plate()
-    control = df["role"] == "control"
-    df.loc[control, "signal"] = np.mean(BLANKS) + assay.four_pl(50.0, *CURVE)  # recovery 50 %
-    p = assay.analyse_plate(df)
+    df.loc[df["role"] == "control", "signal"] = np.mean(BLANKS) + assay.four_pl(50.0, *CURVE)  # recovery 50 %
+    return df
+
+
+def test_failed_plate_flags_its_results():
+    p = assay.analyse_plate(failed_plate())
     assert not p.qc["control_ok"] and not p.qc["plate_ok"]
     samples = p.results[p.results["role"] == "sample"]
     assert len(samples) == len(SAMPLES)
     assert samples["flags"].str.contains("plate T-1 failed QC: control recovery 50 %").all()
+
+
+def test_failed_plate_stays_out_of_the_statistics_unless_kept():
+    out = assay.clean(failed_plate())
+    c = out.concentrations.set_index("sample_id")
+    assert set(c["status"]) == {"excluded"} and c["value_for_stats"].isna().all()
+    assert set(c["exclusion"]) == {"plate T-1 failed QC (control recovery 50 % outside 80-120 %)"}
+    sample_wells = out.wells[out.wells["role"] == "sample"]
+    assert sample_wells.loc[sample_wells["use"] == "excluded", "reason"].str.startswith("plate failed QC").any()
+    kept = assay.clean(failed_plate(), keep_failed_plates=True).concentrations.set_index("sample_id")
+    assert kept.loc["S1", "status"] == "quantified" and "failed QC" in kept.loc["S1", "flags"]
+
+
+def test_sample_on_two_plates_is_combined_by_the_stated_rule():
+    first = synthetic_plate()
+    second = synthetic_plate().assign(plate_id="T-2")
+    s1 = (second["sample_id"] == "S1") & (second["dilution"] == 1)
+    second.loc[s1, "signal"] = 0.1 + assay.four_pl(60.0, *CURVE)
+    c = assay.clean(pd.concat([first, second], ignore_index=True)).concentrations.set_index("sample_id")
+    assert c.loc["S1", "conc_pg_ml"] == pytest.approx(55.0, rel=1e-3)  # mean of 50 and 60
+    assert "measured on plates T-1, T-2: mean of the plates' results" in c.loc["S1", "flags"]
 
 
 # --- choosing one result per sample -----------------------------------------------------

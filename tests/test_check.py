@@ -14,7 +14,7 @@ def card(verdicts, expected):
 def test_summary_counts_and_explains_what_is_not_reproduced():
     text = check.summary(card(["reproduced", "not reproduced", "direction only"], ["reproduced"] * 3))
     lines = text.splitlines()
-    assert lines[0] == "1 reproduced, 1 direction only, 1 not reproduced"
+    assert lines[0] == "1 reproduced, 1 direction only, 1 not reproduced, 0 not computable"
     assert lines[1:] == ["  R02 (not reproduced): a note", "  R03 (direction only): why"]
 
 

@@ -1,5 +1,5 @@
-"""Tests of helpers.cohort: the committed cohort's per-patient table, and the errors for
-samples that are on plates but not in clinical.csv, or in clinical.csv but not measured."""
+"""Tests of helpers.cohort: the committed cohort's per-patient table, the error for samples
+that are on plates but not in clinical.csv, and the listing of patients not measured."""
 
 import re
 import shutil
@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.clinical import DataValidationError, load_clinical
+from helpers.clinical import load_clinical
 from helpers.cohort import load_cohort
+from helpers.errors import InputError
 
 
 def test_committed_cohort_table(cohort, data_dir):
@@ -19,7 +20,7 @@ def test_committed_cohort_table(cohort, data_dir):
     assert table["sample_id"].tolist() == clinical["sample_id"].tolist()
     for a in ("il6", "tnfa", "il1b", "il2"):
         assert {a, f"{a}_status", f"{a}_detectable"} <= set(table.columns)
-        assert table[f"{a}_detectable"].dtype == bool
+        assert table[f"{a}_detectable"].notna().all()
         assert table[f"{a}_detectable"].tolist() == table[f"{a}_status"].isin(["quantified", "above_uloq"]).tolist()
     assert table["il6"].notna().all() and (table["il6"] > 0).all()
 
@@ -39,7 +40,7 @@ def data_copy(tmp_path, data_dir):
 
 
 def load_error(data_dir) -> str:
-    with pytest.raises(DataValidationError) as excinfo:
+    with pytest.raises(InputError) as excinfo:
         load_cohort(data_dir)
     return str(excinfo.value)
 
@@ -57,15 +58,31 @@ def test_sample_not_in_clinical(data_copy):
     path = data_copy / "raw" / layout
     path.write_text(path.read_text().replace(f'sample_id = "{sample}"', 'sample_id = "S99"'))
     message = load_error(data_copy)
-    assert "not in clinical.csv" in message and message.endswith(": S99")
+    assert message.startswith(f"raw/{layout}:")
+    assert message.endswith(": sample_id: sample 'S99' is not in raw/clinical.csv (column sample_id)")
 
 
-def test_clinical_sample_without_result(data_copy):
+def test_sample_matching_only_after_normalisation_names_both_files(data_copy):
+    layout, sample = sample_on_plate(data_copy, "IL6")
+    wide = sample.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})  # full-width digits
+    path = data_copy / "raw" / layout
+    path.write_text(path.read_text().replace(f'sample_id = "{sample}"', f'sample_id = "{wide}"'))
+    message = load_error(data_copy)
+    assert f"sample {wide!r} matches {sample!r} (raw/clinical.csv line" in message
+    assert message.startswith(f"raw/{layout}:")
+
+
+def test_clinical_sample_without_result_is_listed_not_dropped(data_copy):
     layout, sample = sample_on_plate(data_copy, "TNFA")
     path = data_copy / "raw" / layout
     blocks = path.read_text().split("\n\n")
     kept = [b for b in blocks if f'sample_id = "{sample}"' not in b]
-    assert len(blocks) - len(kept) >= 2  # the sample's wells are gone from the layout
+    assert len(blocks) - len(kept) >= 1  # the sample's wells are gone from the layout
     path.write_text("\n\n".join(kept))
-    message = load_error(data_copy)
-    assert "without an assay result" in message and message.endswith(f": {sample} (TNFA)")
+    cohort = load_cohort(data_copy)
+    assert len(cohort.table) == 46
+    row = cohort.table.set_index("sample_id").loc[sample]
+    assert np.isnan(row["tnfa"]) and row["tnfa_status"] == "no result"
+    assert cohort.excluded.to_dict("records") == [
+        {"patient_id": row["patient_id"], "sample_id": sample, "analyte": "TNFA",
+         "reason": "no measurement of this sample on any plate"}]
