@@ -290,8 +290,8 @@ def il6_design_layout(t: pd.DataFrame, registry: pd.DataFrame, cutoff_pg_ml: flo
 
 
 VERDICT_COLOURS = {"reproduced": "#4daf4a", "direction only": "#ffbf00", "not reproduced": "#e41a1c",
-                   "not computable": "#9e9ac8",
-                   sensitivity.BUILD_FAILED: "#bdbdbd", sensitivity.CHECK_FAILED: "#636363"}
+                   sensitivity.BUILD_FAILED: "#bdbdbd", sensitivity.CHECK_FAILED: "#636363",
+                   "not computable": "#9e9ac8"}
 
 
 def verdict_matrix(matrix: pd.DataFrame, outcomes: list):

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines import CoxPHFitter
 from lifelines.statistics import logrank_test
-from lifelines.utils import median_survival_times
 from scipy import optimize, stats
 
 
@@ -314,20 +313,130 @@ def cox(df: pd.DataFrame, duration_col: str, event_col: str, covariates) -> pd.D
     return out
 
 
-def kaplan_meier_median(durations, events) -> tuple[float, float, float]:
-    """(median, lower, upper): Kaplan-Meier median survival and its 95% CI.
+def _kaplan_meier(durations: np.ndarray, events: np.ndarray):
+    """(times, at_risk, deaths, surv) at each distinct time, censored ones included: the
+    Kaplan-Meier estimate S(t) as R's survfit multiplies it, (n - d) / n at a time."""
+    times = np.unique(durations)
+    at_risk = (durations[None, :] >= times[:, None]).sum(1)
+    deaths = (events[None, :] & (durations[None, :] == times[:, None])).sum(1)
+    return times, at_risk, deaths, np.cumprod((at_risk - deaths) / at_risk)
 
-    Median = smallest time with S(t) <= 0.5 (no averaging when S(t) is exactly
-    0.5 over an interval, unlike SAS); inf if S never reaches 0.5. The CI is
-    read off the pointwise 95% band of S by the same rule
-    (lifelines.utils.median_survival_times on confidence_interval_), the band
-    being lifelines' log(-log) ("exponential Greenwood") interval.
+
+def _zph_time(time: np.ndarray, event: np.ndarray, transform: str) -> np.ndarray:
+    """g(t) of cox.zph for each subject: "km" is 1 - S(t-), the left-continuous Kaplan-Meier
+    estimate of all subjects; "rank" the mid-rank of t among all subjects; "identity" t itself."""
+    if transform == "identity":
+        return time
+    if transform == "rank":
+        return stats.rankdata(time)
+    if transform == "km":
+        times, _, _, surv = _kaplan_meier(time, event)
+        return 1 - np.r_[1.0, surv][np.searchsorted(times, time, side="left")]
+    raise ValueError(f"unknown transform {transform!r}; use 'km', 'rank' or 'identity'")
+
+
+def cox_zph(fitted: CoxPHFitter, df: pd.DataFrame, transform: str = "km") -> pd.DataFrame:
+    """Test of proportional hazards for a fitted lifelines Cox model, as R's cox.zph
+    (survival >= 3.0; R's default transform "km").
+
+    For each covariate k the model is widened to beta_k + theta_k g(t), g the transformed
+    time centred on its mean over the deaths, and theta = 0 is tested with the score test at
+    the fitted beta: chi2 = U' I^-1 U, U the score for theta and I the full 2p x 2p
+    information matrix of (beta, theta), summed over death times with Efron's weighting of
+    tied deaths (as the fit). One row per covariate (1 df) and GLOBAL (all theta at once, p
+    df); columns chisq, df, p. The data frame must be the one the model was fitted on;
+    models with strata, weights or a penalty are not supported.
+    """
+    if fitted.strata is not None or fitted.weights_col is not None or np.any(fitted.penalizer != 0):
+        raise ValueError("cox_zph supports unstratified, unweighted, unpenalised fits only")
+    names = list(fitted.params_.index)
+    time = df[fitted.duration_col].to_numpy(float)
+    event = df[fitted.event_col].to_numpy(float) == 1
+    if not np.array_equal(np.sort(time), np.sort(fitted.durations.to_numpy(float))):
+        raise ValueError("df is not the data the model was fitted on")
+    x = df[names].to_numpy(float)
+    x = x - x.mean(0)  # centring changes nothing but rounding
+    risk = np.exp(x @ fitted.params_.to_numpy(float))
+    g = _zph_time(time, event, transform)
+    g = g - g[event].mean()
+
+    p = len(names)
+    score = np.zeros(p)
+    info = np.zeros((2 * p, 2 * p))
+    for t0 in np.unique(time[event]):
+        at_risk, dead = time >= t0, event & (time == t0)
+        d = int(dead.sum())
+        fraction = np.arange(d)[:, None] / d  # Efron: the k-th of d tied deaths removes k/d of them
+        r_risk, r_dead = risk[at_risk], risk[dead]
+        s0 = r_risk.sum() - fraction[:, 0] * r_dead.sum()
+        s1 = r_risk @ x[at_risk] - fraction * (r_dead @ x[dead])
+        s2 = (np.einsum("i,ij,ik->jk", r_risk, x[at_risk], x[at_risk])
+              - fraction[:, :, None] * np.einsum("i,ij,ik->jk", r_dead, x[dead], x[dead]))
+        mean = s1 / s0[:, None]
+        var = (s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(0)
+        gt = g[dead][0]
+        score += gt * (x[dead].sum(0) - mean.sum(0))
+        info += np.kron([[1.0, gt], [gt, gt * gt]], var)
+
+    def chisq(theta):  # the score for beta is taken as 0 at the fitted beta, as R does
+        keep = np.r_[np.arange(p), p + np.asarray(theta)]
+        u = np.r_[np.zeros(p), score[theta]]
+        return float(u @ np.linalg.solve(info[np.ix_(keep, keep)], u))
+
+    rows = [(name, chisq([k]), 1) for k, name in enumerate(names)] + [("GLOBAL", chisq(list(range(p))), p)]
+    out = pd.DataFrame(rows, columns=["covariate", "chisq", "df"]).set_index("covariate")
+    out["p"] = stats.chi2.sf(out["chisq"], out["df"])
+    return out
+
+
+def _km_quantile_time(times, cdf, p: float) -> float:
+    """Time at which the step function cdf (1 - S, or 1 - a confidence limit of S; NaN where
+    undefined) reaches p, following R's survival:::findq: the first time the curve reaches p,
+    or the midpoint of a horizontal segment at p (within sqrt(machine epsilon)), up to the
+    last time when that segment ends the curve; NaN if the curve never reaches p where defined."""
+    if not np.nanmax(cdf) >= p:
+        return math.nan
+    tol = np.sqrt(np.finfo(float).eps)
+    last_time = times[-1]
+    first = ~pd.Series(cdf).duplicated().to_numpy()  # each level at the time it is reached
+    times, cdf = times[first], cdf[first]
+
+    def reach(level):  # index of the lowest defined level at or above p (approx(), "constant")
+        above = np.where(level >= p, level, np.nan)
+        return None if np.isnan(above).all() else int(np.nanargmin(above))
+
+    start, end = reach(cdf + tol), reach(cdf - tol)
+    if not np.isnan(cdf[-1]) and abs(p - cdf[-1]) < tol:
+        return float((times[start] + last_time) / 2)
+    if start is None or end is None:
+        return math.nan
+    return float((times[start] + times[end]) / 2)
+
+
+def kaplan_meier_median(durations, events) -> tuple[float, float, float]:
+    """(median, lower, upper): Kaplan-Meier median survival and its 95% CI, as R's
+    quantile(survfit(Surv(t, e) ~ 1, conf.type = "log-log"), 0.5) gives them.
+
+    Median = first time with S(t) <= 0.5; when S(t) equals 0.5 over an interval, the
+    midpoint of that interval (R survfit; SAS LIFETEST documents the same rule). The CI
+    limits are the times at which the pointwise 95% log(-log) band of S (Greenwood
+    variance; SAS LIFETEST's default band) reaches 0.5, by the same rule. NaN means not
+    reached: S or its band never falls to 0.5 within follow-up, or the band is undefined
+    where it would (the log(-log) band has no value where S = 0, after the last patient at
+    risk dies).
     """
     durations = _clean(durations, "durations")
-    events = _clean(events, "events")
-    kmf = KaplanMeierFitter().fit(durations, events)
-    ci = median_survival_times(kmf.confidence_interval_)
-    return float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+    events = _clean(events, "events").astype(bool)
+    times, at_risk, deaths, surv = _kaplan_meier(durations, events)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se_log = np.sqrt(np.cumsum(np.where(deaths > 0, deaths / (at_risk * (at_risk - deaths)), 0.0)))
+        loglog = np.log(-np.log(surv))
+        half = stats.norm.ppf(0.975) * se_log / np.log(surv)
+    inside = (surv > 0) & (surv < 1)
+    lower = np.where(inside, np.exp(-np.exp(loglog - half)), np.nan)
+    upper = np.where(inside, np.exp(-np.exp(loglog + half)), np.nan)
+    x = np.r_[0.0, times]
+    return tuple(_km_quantile_time(x, np.r_[0.0, 1 - curve], 0.5) for curve in (surv, lower, upper))
 
 
 def median_iqr(x) -> dict:

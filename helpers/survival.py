@@ -21,12 +21,14 @@ LABELS = {
     "visceral": "dominant visceral disease",
     "er_negative": "ER negative",
     "age_per_10y": "age, per 10 years",
+    "GLOBAL": "all covariates (global test)",
 }
 PH_ALPHA = 0.05
 
 
 def group_summary(t: pd.DataFrame, group_col: str = "il6_high") -> pd.DataFrame:
-    """Per group: patients, deaths, Kaplan-Meier median OS with its 95% CI (log-log)."""
+    """Per group: patients, deaths, Kaplan-Meier median OS with its 95% CI (log-log), as
+    stats.kaplan_meier_median (NaN where not reached)."""
     rows = []
     for value, g in t.groupby(group_col, sort=True):
         median, lower, upper = stats.kaplan_meier_median(g["os_months"], g["death"])
@@ -59,17 +61,19 @@ def log2_sensitivity(t: pd.DataFrame) -> pd.DataFrame:
     return multivariable_cox(with_log2_il6(t), covariates)
 
 
-def proportional_hazards(t: pd.DataFrame, covariates=COX_COVARIATES) -> pd.DataFrame:
-    """Scaled Schoenfeld residual test per covariate against rank-transformed time
-    (lifelines proportional_hazard_test, time_transform="rank"), with a verdict in words."""
+def proportional_hazards(t: pd.DataFrame, covariates=COX_COVARIATES, transform: str = "km") -> pd.DataFrame:
+    """Proportional-hazards test of the multivariable model, per covariate and GLOBAL: the
+    score test of R's cox.zph (survival >= 3.0, stats.cox_zph; chisq, df, p), a verdict in
+    words, and p_lifelines, lifelines' proportional_hazard_test with the same time transform:
+    the approximation R used before 3.0 (NaN for GLOBAL, which lifelines does not test)."""
     cols = list(covariates)
     frame = t[["os_months", "death", *cols]].astype(float)
     fitted = stats.cox_fit(frame, "os_months", "death", cols)
-    res = proportional_hazard_test(fitted, frame, time_transform="rank").summary
-    out = res[["test_statistic", "p"]].copy()
-    out.index.name = "covariate"
+    out = stats.cox_zph(fitted, frame, transform)
     out["verdict"] = np.where(out["p"] < PH_ALPHA, "evidence against proportional hazards",
                               "no evidence against proportional hazards")
+    old = proportional_hazard_test(fitted, frame, time_transform=transform).summary["p"]
+    out["p_lifelines"] = old.reindex(out.index)
     return out
 
 

@@ -50,7 +50,7 @@ def test_build_is_deterministic_and_regenerates_the_committed_cohort(default_bui
     first, second = (cohort_files(d) for d in default_builds)
     committed = cohort_files(DATA)
     assert {"raw/clinical.csv", "raw/plates.csv", "generator_truth/concentrations.csv"} <= committed.keys()
-    assert sum(k.startswith("raw/plates/") for k in committed) == 8
+    assert sum(k.startswith("raw/plates/") for k in committed) == 5  # 3 SoftMax files of 2 plates, 2 Gen5 files
     assert differing(first, second) == []
     assert differing(first, committed) == []
 
@@ -147,7 +147,22 @@ def test_generator_truth_is_apart_from_raw_data(default_builds):
     assert set(zip(truth["patient_id"], truth["sample_id"])) == pairs
     assert (truth["true_pg_ml"] > 0).all()
     raw_files = [p for p in (d / "raw").rglob("*") if p.is_file()]
-    assert len(raw_files) >= 17
+    assert len(raw_files) >= 15
     for p in raw_files:
         # clinical.csv writes booleans as True/False, so look for 'true' as a name, not a literal
-        assert not re.search(r"true_|_true|truth", p.relative_to(d).as_posix() + p.read_text(), re.I), p
+        data = p.read_bytes()
+        text = data.decode("utf-16") if data[:2] == b"\xff\xfe" else data.decode("latin-1")
+        assert not re.search(r"true_|_true|truth", p.relative_to(d).as_posix() + text, re.I), p
+
+
+def test_exports_look_like_what_instruments_write():
+    """SoftMax Pro's default UTF-16 experiment file with both plates of an analyte, and a
+    second reader's (Gen5) files for IL-2, read at 450 nm with a 570 nm reference."""
+    manifest = pd.read_csv(DATA / "raw" / "plates.csv", dtype=str, keep_default_na=False)
+    il6 = (DATA / "raw" / "plates" / "IL6.txt").read_bytes()
+    assert il6[:2] == b"\xff\xfe" and b"\r\x00\n\x00" in il6
+    text = il6.decode("utf-16")
+    assert text.startswith("##BLOCKS= 3") and "Plate:\tIL6-P1\t" in text and "Plate:\tIL6-P2\t" in text
+    assert "Group: " in text  # the reader software's own concentrations
+    assert set(manifest.loc[manifest["analyte"] == "IL2", "vendor"]) == {"gen5"}
+    assert set(manifest.loc[manifest["analyte"] != "IL6", "read"]) == {"450-570"}

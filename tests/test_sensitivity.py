@@ -74,7 +74,7 @@ def test_base_scenario_reproduces_the_committed_cohort_and_verdicts(tmp_path):
 def test_impossible_scenario_is_a_failed_build_not_an_error(tmp_path):
     outcome = sensitivity.run_scenario("NE 2", {"response.counts.NE": 2}, tmp_path)  # counts sum to 45
     assert outcome.status == sensitivity.BUILD_FAILED and outcome.scorecard is None
-    assert outcome.reason.startswith("ValueError: ") and "sum to 45" in outcome.reason
+    assert outcome.reason.startswith("InputError: ") and "sum to 45" in outcome.reason
     row = sensitivity.verdict_matrix([outcome]).loc["NE 2"]
     assert len(row) == len(load_registry())
     assert row.map(sensitivity.outcome).eq(sensitivity.BUILD_FAILED).all()

@@ -314,6 +314,37 @@ def test_cox_one_binary_covariate_against_hand_efron_likelihood():
     assert hs.cox_fit(df, "t", "e", ["x"]).params_["x"] == row["coef"]
 
 
+def _zph_frame():
+    rng = np.random.default_rng(4)
+    n = 40
+    x1, x2 = rng.integers(0, 2, n), rng.normal(size=n)
+    time = np.ceil(rng.exponential(1 / np.exp(0.6 * x1 + 0.3 * x2)) * 5)  # ties
+    event = (rng.random(n) < 0.8).astype(int)
+    return pd.DataFrame({"time": time, "event": event, "x1": x1, "x2": x2})
+
+
+@pytest.mark.parametrize("transform", ["km", "rank", "identity"])
+def test_cox_zph_invariant_to_rescaling_time(transform):
+    # the Cox fit depends only on the order of the times, and the test on g(t) only up to
+    # shift and scale: multiplying every time by 7 changes nothing
+    df = _zph_frame()
+    scaled = df.assign(time=df["time"] * 7)
+    a = hs.cox_zph(hs.cox_fit(df, "time", "event", ["x1", "x2"]), df, transform)
+    b = hs.cox_zph(hs.cox_fit(scaled, "time", "event", ["x1", "x2"]), scaled, transform)
+    assert list(a.index) == ["x1", "x2", "GLOBAL"] and list(a["df"]) == [1, 1, 2]
+    np.testing.assert_allclose(a["chisq"], b["chisq"], rtol=1e-6)
+    np.testing.assert_allclose(a["p"], stats.chi2.sf(a["chisq"], a["df"]), rtol=1e-12)
+
+
+def test_cox_zph_rejects_other_data_and_unknown_transform():
+    df = _zph_frame()
+    fitted = hs.cox_fit(df, "time", "event", ["x1", "x2"])
+    with pytest.raises(ValueError, match="not the data"):
+        hs.cox_zph(fitted, df.iloc[1:], "km")
+    with pytest.raises(ValueError, match="unknown transform"):
+        hs.cox_zph(fitted, df, "log")
+
+
 # --- Kaplan-Meier -------------------------------------------------------------------------
 
 
@@ -322,15 +353,24 @@ def test_km_median_obvious_cases():
     assert hs.kaplan_meier_median([1, 2, 3, 4, 5], [1] * 5)[0] == 3
     # censoring at 2: S(1)=5/6, S(3)=5/6*3/4=0.625, S(4)=0.625*2/3=0.4167 -> 4
     assert hs.kaplan_meier_median([1, 2, 3, 4, 5, 6], [1, 0, 1, 1, 1, 1])[0] == 4
-    # S stays above 0.5 -> median not reached
-    assert hs.kaplan_meier_median([1, 2, 3, 4], [1, 0, 0, 0])[0] == math.inf
+    # S stays above 0.5 -> median not reached: NaN
+    assert math.isnan(hs.kaplan_meier_median([1, 2, 3, 4], [1, 0, 0, 0])[0])
 
 
-def test_km_median_ci_from_hand_loglog_band():
-    t = [2, 3, 3, 5, 6, 7, 8, 9, 11, 12, 14, 15]
-    e = [1, 1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1]
+def test_km_median_midpoint_of_a_flat_at_one_half():
+    # 8 patients, no censoring: S = 0.5 exactly between the 4th death (4) and the 5th (5)
+    assert hs.kaplan_meier_median([1, 2, 3, 4, 5, 6, 7, 8], [1] * 8)[0] == 4.5
+    # censored at 4.5 and 6 inside the flat: it still runs from 4 to the next death at 7
+    assert hs.kaplan_meier_median([1, 2, 3, 4, 4.5, 6, 7, 8], [1, 1, 1, 1, 0, 0, 1, 1])[0] == 5.5
+    # the flat reaches the end of follow-up (10): midpoint of 4 and 10
+    assert hs.kaplan_meier_median([1, 2, 3, 4, 5, 6, 7, 10], [1, 1, 1, 1, 0, 0, 0, 0])[0] == 7
+
+
+def loglog_band(t, e):
+    """[(time, S, lower, upper)] at each death time, by Greenwood and the log(-log) transform;
+    the band is NaN where S = 0."""
     z = stats.norm.ppf(0.975)
-    s, greenwood, lower, upper = 1.0, 0.0, [], []
+    s, greenwood, rows = 1.0, 0.0, []
     for time in sorted(set(t)):
         n = sum(ti >= time for ti in t)
         d = sum(ti == time and ei for ti, ei in zip(t, e))
@@ -338,22 +378,38 @@ def test_km_median_ci_from_hand_loglog_band():
             continue
         s *= 1 - d / n
         if s == 0:
-            lower.append((time, 0.0))
-            upper.append((time, 0.0))
+            rows.append((time, s, math.nan, math.nan))
             continue
         greenwood += d / (n * (n - d))
         half = z * math.sqrt(greenwood) / abs(math.log(s))
-        lower.append((time, s ** math.exp(half)))
-        upper.append((time, s ** math.exp(-half)))
+        rows.append((time, s, s ** math.exp(half), s ** math.exp(-half)))
+    return rows
 
-    def first_at_or_below_half(band):
-        return next((time for time, v in band if v <= 0.5), math.inf)
 
+def first_at_or_below_half(rows, column):
+    return next((row[0] for row in rows if row[column] <= 0.5), math.nan)  # NaN <= 0.5 is False
+
+
+def test_km_median_ci_from_hand_loglog_band():
+    t = [2, 3, 3, 5, 6, 7, 8, 9, 11, 12, 14, 15, 16]
+    e = [1, 1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0]
+    band = loglog_band(t, e)
     median, lo, hi = hs.kaplan_meier_median(t, e)
-    assert median == 9  # S: .917 .833 .741 .648 .540 (t=8) .432 (t=9)
-    assert lo == first_at_or_below_half(lower)
-    assert hi == first_at_or_below_half(upper)
+    assert median == 9  # S: .923 .846 .762 .677 .580 (t=8) .484 (t=9)
+    assert lo == first_at_or_below_half(band, 2)
+    assert hi == first_at_or_below_half(band, 3)
     assert lo < median < hi
+
+
+def test_km_median_upper_limit_not_reached_when_s_falls_to_zero():
+    # all 5 die: S = .8 .6 .4 .2 0; the upper band is still above 0.5 at t = 4 and undefined
+    # at t = 5 (S = 0), so the upper limit is not reached (NaN), not 5
+    t, e = [1, 2, 3, 4, 5], [1] * 5
+    band = loglog_band(t, e)
+    assert band[3][3] > 0.5 and math.isnan(band[4][3])
+    median, lo, hi = hs.kaplan_meier_median(t, e)
+    assert (median, lo) == (3, first_at_or_below_half(band, 2))
+    assert math.isnan(hi)
 
 
 def test_median_iqr_hand_case():

@@ -61,13 +61,13 @@ def test_log2_sensitivity_replaces_the_cut_off_by_log2_il6(table):
 
 def test_group_summary_counts_and_km_median_by_hand():
     # group True: times 2,4,6 all deaths -> S drops to 2/3, 1/3, 0: median 4 (first S <= 0.5)
-    # group False: 5 patients, deaths at 3 and 8, censored 10, 12, 14 -> S = 0.8, 0.6: median not reached
+    # group False: 5 patients, deaths at 3 and 8, censored 10, 12, 14 -> S = 0.8, 0.6: median not reached (NaN)
     t = pd.DataFrame({"os_months": [2, 4, 6, 3, 8, 10, 12, 14], "death": [1, 1, 1, 1, 1, 0, 0, 0],
                       "il6_high": [True] * 3 + [False] * 5})
     s = survival.group_summary(t)
     assert (s.loc[True, "patients"], s.loc[True, "deaths"], s.loc[True, "median_os_months"]) == (3, 3, 4.0)
     assert (s.loc[False, "patients"], s.loc[False, "deaths"]) == (5, 2)
-    assert np.isinf(s.loc[False, "median_os_months"])
+    assert np.isnan(s.loc[False, "median_os_months"])
 
 
 def test_events_per_variable_by_hand():
@@ -90,3 +90,13 @@ def test_proportional_hazards_check_separates_ph_from_crossing_hazards():
     broken = survival.proportional_hazards(_two_groups(rng, True), ["il6_high"])
     assert holds.loc["il6_high", "p"] > 0.05 and holds.loc["il6_high", "verdict"].startswith("no evidence")
     assert broken.loc["il6_high", "p"] < 0.001 and broken.loc["il6_high", "verdict"].startswith("evidence")
+
+
+def test_proportional_hazards_rows_and_old_approximation(table):
+    res = survival.proportional_hazards(table)
+    assert list(res.index) == [*survival.COX_COVARIATES, "GLOBAL"]
+    assert list(res["df"]) == [1] * 6 + [6]
+    # lifelines' approximation has no global test; per covariate it is a different statistic
+    assert np.isnan(res.loc["GLOBAL", "p_lifelines"])
+    assert res["p_lifelines"].iloc[:6].notna().all()
+    assert not np.allclose(res["p"].iloc[:6], res["p_lifelines"].iloc[:6], rtol=1e-3)
