@@ -47,23 +47,51 @@ def above_cutoff(t: pd.DataFrame, cutoff: float) -> pd.Series:
     return high.mask(unknown)
 
 
-def analysis_counts(t: pd.DataFrame) -> pd.DataFrame:
-    """For each analysis: patients used and patients left out for a missing value, by reason."""
-    needs = {
-        "IL-6 above the cut-off": ["il6_high"],
-        "IL-6 by disease extent": ["il6"],
-        "IL-6 and CRP": ["il6", "crp_mg_dl"],
-        "IL-6 and response": ["il6", "responder"],
-        "survival by IL-6 group": ["il6_high", "os_months", "death"],
-        "multivariable Cox model": ["os_months", "death", *COX_COVARIATES],
-    }
+ANALYSIS_NEEDS = {  # analysis -> (registry prefixes it feeds, columns it needs)
+    "IL-6 above the cut-off": (("R06",), ["il6_high"]),
+    "IL-6 by disease extent": (("R07", "R08", "R09", "R10"), ["il6"]),
+    "IL-6 and CRP": (("R11",), ["il6", "crp_mg_dl"]),
+    "IL-6 and response": (("R12",), ["il6", "responder"]),
+    "survival by IL-6 group": (("R13",), ["il6_high", "os_months", "death"]),
+    "multivariable Cox model": (("R14",), ["os_months", "death", *COX_COVARIATES]),
+}
+
+
+MISSING_WORDS = {"il6": "an IL-6 result", "il6_high": "an IL-6 class relative to the cut-off", "crp_mg_dl": "CRP",
+                 "responder": "an evaluable response", "os_months": "survival time", "death": "vital status",
+                 "dfi_short": "disease-free interval", "er_negative": "ER status", "age_per_10y": "age"}
+
+
+def analysis_counts(t: pd.DataFrame, excluded: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For each analysis: the registry rows it feeds, patients used, and patients left out
+    for a missing value, by column; with `excluded` (helpers.cohort.Cohort.excluded), a missing
+    marker value also names the samples and why (e.g. a plate that failed QC)."""
     rows = []
-    for name, cols in needs.items():
+    for name, (prefixes, cols) in ANALYSIS_NEEDS.items():
         missing = t[cols].isna()
-        rows.append({"analysis": name, "patients": int((~missing.any(axis="columns")).sum()),
-                     "left_out": int(missing.any(axis="columns").sum()),
-                     "why": "; ".join(f"{int(n)} without {c}" for c, n in missing.sum().items() if n)})
+        why = []
+        for col, n in missing.sum().items():
+            if not n:
+                continue
+            text = f"{int(n)} without {MISSING_WORDS.get(col, col)}"
+            analyte = {"il6": "IL6", "il6_high": "IL6"}.get(col)
+            if excluded is not None and analyte:
+                gone = excluded[(excluded["analyte"] == analyte)
+                                & excluded["patient_id"].isin(t.loc[missing[col], "patient_id"])]
+                text += "".join(f" ({reason}: {', '.join(sorted(g['sample_id']))})"
+                                for reason, g in gone.groupby("reason", sort=True))
+            why.append(text)
+        rows.append({"analysis": name, "rows": ", ".join(prefixes),
+                     "patients": int((~missing.any(axis="columns")).sum()),
+                     "left_out": int(missing.any(axis="columns").sum()), "why": "; ".join(why)})
     return pd.DataFrame(rows).set_index("analysis")
+
+
+def left_out_by_row(t: pd.DataFrame, excluded: pd.DataFrame | None = None) -> dict:
+    """{registry prefix: 'N patients left out: why'} for the rows whose analysis lost patients."""
+    counts = analysis_counts(t, excluded)
+    return {prefix: f"{row['left_out']} patient(s) left out: {row['why']}"
+            for _, row in counts[counts["left_out"] > 0].iterrows() for prefix in row["rows"].split(", ")}
 
 
 def il6_comparisons(t: pd.DataFrame) -> dict:

@@ -394,8 +394,9 @@ def plate_qc_table(plates: list) -> pd.DataFrame:
             "levels_total": int(q["levels_total"]), "blank_mean": p.blank_mean, "blank_sd": p.blank_sd,
             "lod_pg_ml": p.lod, "lloq_pg_ml": p.lloq, "uloq_pg_ml": p.uloq,
             "control_recovery_percent": float(q["control_recovery_percent"]),
-            "r_squared_ok": bool(q["r_squared_ok"]), "standards_ok": bool(q["standards_ok"]),
-            "control_ok": bool(q["control_ok"]), "plate_ok": bool(q["plate_ok"]),
+            "control_cv_percent": float(q.get("control_cv_percent", float("nan"))),
+            "standards_ok": bool(q["standards_ok"]), "control_ok": bool(q["control_ok"]),
+            "plate_ok": bool(q["plate_ok"]), "failed_rules": q.get("failed_rules", ""),
         })
     return pd.DataFrame(rows)
 
@@ -453,6 +454,55 @@ def tidy_concentrations(concentrations: pd.DataFrame, plate_qc: pd.DataFrame) ->
         flags.append("; ".join(f))
     c["flags"] = flags
     return c[list(TIDY_COLUMNS)].sort_values(["analyte", "sample_id"]).reset_index(drop=True)
+
+
+def qc_sentence(plate_qc: pd.DataFrame) -> str:
+    """One sentence on the plates' QC, built from plate_qc_table()."""
+    failing = plate_qc[~plate_qc["plate_ok"]]
+    recovery = plate_qc["control_recovery_percent"].dropna()
+    text = (f"{int(plate_qc['plate_ok'].sum())} of {len(plate_qc)} plates pass QC; "
+            f"{int((plate_qc['model'] == '5PL').sum())} needed a 5PL (F-test P < 0.05); "
+            f"the lowest R² is {plate_qc['r_squared'].min():.4f}")
+    if len(recovery):
+        text += f"; control recovery runs from {recovery.min():.0f} % to {recovery.max():.0f} %"
+    text += "."
+    for rec in failing.to_dict("records"):
+        text += f" Plate {rec['plate_id']} fails: {rec['failed_rules']}."
+    return text
+
+
+def reader_software_sentence(comparison: pd.DataFrame) -> str:
+    """One sentence on reader_software_comparison(): how far ours and the software's agree."""
+    inside = comparison[comparison["quantifiable"]]
+    if inside.empty:
+        return "No export carries the reader software's own concentrations for quantifiable wells."
+    deviation = (inside["ratio"] - 1).abs() * 100
+    return (f"Over {len(inside)} wells inside the quantifiable range on {inside['plate_id'].nunique()} plates, "
+            f"ours and the reader software's concentrations differ by a median of {deviation.median():.1f} % "
+            f"(at most {deviation.max():.1f} %); {len(comparison) - len(inside)} wells below the range are left "
+            f"out of this comparison.")
+
+
+def reader_software_comparison(plates: list) -> pd.DataFrame:
+    """Sample and control wells whose export carries the reader software's own concentration
+    (reader_conc, serum pg/ml as the software reports it), beside ours (the well's
+    back-calculated concentration times its dilution), their ratio, ours / reader's, and
+    whether our well lies inside the plate's quantifiable range (below it both fits only
+    extrapolate, and their ratio means little)."""
+    rows = []
+    for p in plates:
+        w = p.wells
+        if "reader_conc" not in w:
+            continue
+        w = w[w["role"].isin(["sample", "control"]) & w["reader_conc"].notna() & w["signal"].notna()]
+        ours = w["well_conc"] * w["dilution"].where(w["role"] == "sample", 1.0)
+        rows.append(pd.DataFrame({"plate_id": p.plate_id, "analyte": p.analyte, "well": w["well"],
+                                  "role": w["role"], "sample_id": w["sample_id"], "ours_pg_ml": ours,
+                                  "reader_pg_ml": w["reader_conc"], "ratio": ours / w["reader_conc"],
+                                  "quantifiable": w["well_conc"].between(p.lloq, p.uloq)}))
+    columns = ["plate_id", "analyte", "well", "role", "sample_id", "ours_pg_ml", "reader_pg_ml", "ratio",
+               "quantifiable"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
 def read_truth(data_dir) -> pd.DataFrame | None:

@@ -13,15 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.analysis import reproduce
+from helpers.analysis import add_covariates, left_out_by_row, reproduce
 from helpers.cohort import load_cohort
 from helpers.errors import cli_errors
 from helpers.registry import VERDICTS, scorecard
 
 
-def run(data_dir: Path) -> pd.DataFrame:
-    """The scorecard of a cohort directory."""
-    return scorecard(reproduce(load_cohort(data_dir).table))
+def run(data_dir: Path, keep_failed_plates: bool = False) -> pd.DataFrame:
+    """The scorecard of a cohort directory, saying which rows lost patients."""
+    cohort = load_cohort(data_dir, keep_failed_plates=keep_failed_plates)
+    left_out = left_out_by_row(add_covariates(cohort.table), cohort.excluded)
+    return scorecard(reproduce(cohort.table), left_out=left_out)
 
 
 def format_scorecard(card: pd.DataFrame) -> str:
@@ -30,7 +32,12 @@ def format_scorecard(card: pd.DataFrame) -> str:
         return f"{v:.4g}" if isinstance(v, float) else str(v)
     table = pd.DataFrame({"reported": card["reported"], "reproduced": card["reproduced"].map(show),
                           "verdict": card["verdict"], "reason": card["reason"]})
-    return "\n".join([table.to_string(), "", summary(card)])
+    lost = card.loc[card["left_out"] != "", "left_out"] if "left_out" in card else pd.Series(dtype=str)
+    lines = [table.to_string(), "", summary(card)]
+    if len(lost):
+        lines += ["", "Rows whose analysis left patients out:"]
+        lines += [f"  {', '.join(g.index)}: {text}" for text, g in lost.groupby(lost, sort=False)]
+    return "\n".join(lines)
 
 
 def summary(card: pd.DataFrame) -> str:
@@ -46,9 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="cohort directory holding raw/")
     parser.add_argument("--strict", action="store_true", help="fail when a verdict differs from the expected one")
+    parser.add_argument("--keep-failed-plates", action="store_true",
+                        help="let plates that fail QC feed the statistics (their results stay flagged)")
     args = parser.parse_args(argv)
     with cli_errors():
-        card = run(args.data)
+        card = run(args.data, args.keep_failed_plates)
     print("Reconstructed cohort (synthetic data, not the original patients):", args.data)
     print(format_scorecard(card))
     unexpected = card[card["verdict"] != card["expected_verdict"]]

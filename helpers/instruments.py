@@ -303,6 +303,14 @@ def _well_order(well: str) -> tuple:
 
 
 # ---------------------------------------------------------------- the raw file
+def export_text(path) -> str:
+    """A text export decoded as read_export decodes it ('' for a spreadsheet export)."""
+    raw = Path(path).read_bytes()
+    if raw.startswith(b"PK"):  # .xlsx: a zip archive, no text to show
+        return ""
+    return raw.decode(_encoding(raw)).lstrip("\ufeff")
+
+
 def _encoding(raw: bytes) -> str:
     """UTF-16 when the file starts with its byte-order mark, else UTF-8 when it decodes
     as such (a UTF-8 mark is dropped by allotropy), else Latin-1."""

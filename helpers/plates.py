@@ -234,7 +234,8 @@ def _check_read_fits(entry: dict, read, export: str) -> None:
 def load_plate(raw_dir: Path, entry: dict, reads: list) -> pd.DataFrame:
     """Join one plate's selected read and its layout into a table of all 96 wells
     (role 'empty' for wells the layout does not list; read_error NOT_READ for layout wells
-    the export does not contain). `reads` are the export's PlateReads."""
+    the export does not contain; reader_conc the reader software's concentration, if any).
+    `reads` are the export's PlateReads."""
     from helpers.instruments import select_read
 
     export = Path(raw_dir) / entry["export_file"]
@@ -249,7 +250,7 @@ def load_plate(raw_dir: Path, entry: dict, reads: list) -> pd.DataFrame:
         raise InputError.at(Path(raw_dir) / entry["layout_file"], f"says analyte {expt['analyte']!r}, but {where} "
                             f"says {entry['analyte']!r}", column="analyte")
     wells = pd.DataFrame({"well": WELLS}).merge(read.wells, on="well", how="left") \
-        .merge(layout, on="well", how="left")
+        .merge(layout, on="well", how="left").merge(_reader_concentrations(read), on="well", how="left")
     unread = wells["signal"].isna() & wells["read_error"].isna()
     wells["read_error"] = wells["read_error"].fillna("").mask(unread & wells["role"].notna(), NOT_READ)
     wells["role"] = wells["role"].fillna("empty")
@@ -258,6 +259,16 @@ def load_plate(raw_dir: Path, entry: dict, reads: list) -> pd.DataFrame:
     wells["read_mode"], wells["read_at"] = read.read_mode, read.read_at
     wells["export_file"], wells["layout_file"] = entry["export_file"], entry["layout_file"]
     return wells
+
+
+def _reader_concentrations(read) -> pd.DataFrame:
+    """The reader software's own concentration per well (column reader_conc), when the export
+    carries one; shown beside ours, never used by the cleaning."""
+    calc = read.calculated
+    if calc is None or calc.empty:
+        return pd.DataFrame({"well": pd.Series(dtype=str), "reader_conc": pd.Series(dtype=float)})
+    calc = calc[calc["name"].str.contains("conc", case=False)].drop_duplicates("well")
+    return calc[["well", "value"]].rename(columns={"value": "reader_conc"})
 
 
 def _identical_grids(plates: list[pd.DataFrame], manifest: pd.DataFrame) -> list[Problem]:

@@ -122,9 +122,10 @@ def verdict(row: pd.Series, value: float, values: dict) -> tuple[str, str]:
     return "not reproduced", reason
 
 
-def scorecard(values: dict, ids=None, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+def scorecard(values: dict, ids=None, registry: pd.DataFrame | None = None, left_out: dict | None = None) -> pd.DataFrame:
     """One row per registry id (all, or `ids`): reported, reproduced value, verdict, reason,
-    expected verdict and the registry's note."""
+    expected verdict and the registry's note; with `left_out` ({id prefix such as 'R11':
+    text}, helpers.analysis.left_out_by_row), a column saying which rows lost patients."""
     reg = load_registry() if registry is None else registry
     rows = []
     for rid, row in reg.loc[list(ids) if ids is not None else reg.index].iterrows():
@@ -136,6 +137,8 @@ def scorecard(values: dict, ids=None, registry: pd.DataFrame | None = None) -> p
     columns = ["id", "quantity", "reported", "reproduced", "verdict", "reason", "expected_verdict", "note"]
     card = pd.DataFrame(rows, columns=columns).set_index("id")  # explicit columns: no ids gives an empty card
     card["reproduced"] = pd.Series([r["reproduced"] for r in rows], index=card.index, dtype=object)  # ints stay ints
+    if left_out is not None:
+        card["left_out"] = [left_out.get(rid[:3], "") for rid in card.index]
     return card
 
 

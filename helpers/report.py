@@ -96,14 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "data", help="cohort directory holding raw/")
     parser.add_argument("--out", type=Path, default=ROOT / "output", help="output folder (git-ignored)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once")
+    parser.add_argument("--keep-failed-plates", action="store_true",
+                        help="let plates that fail QC feed the statistics (their results stay flagged)")
     args = parser.parse_args(argv)
     out_dir, data_dir = args.out.resolve(), args.data.resolve()
     from helpers.check import summary
     from helpers.cohort import load_cohort
 
-    with cli_errors():
-        load_cohort(data_dir, cache_dir=out_dir / "cache")  # clean once; fail early on bad data
-    parameters = {"data_dir": str(data_dir), "output_dir": str(out_dir)}
+    with cli_errors():  # clean once; fail early on bad data
+        load_cohort(data_dir, cache_dir=out_dir / "cache", keep_failed_plates=args.keep_failed_plates)
+    parameters = {"data_dir": str(data_dir), "output_dir": str(out_dir), "keep_failed_plates": args.keep_failed_plates}
     runs = run_all(notebooks(), out_dir, parameters, args.jobs)
     card = read_scorecard(out_dir)
     index = to_html(out_dir, runs, card)

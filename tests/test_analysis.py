@@ -125,5 +125,8 @@ def test_analysis_counts_name_what_is_missing():
                       "os_months": [1.0, 2.0, 3.0], "death": [1, 0, 1],
                       **{c: [1.0, 0.0, 1.0] for c in analysis.COX_COVARIATES if c != "il6_high"}})
     counts = analysis.analysis_counts(t)
-    assert counts.loc["IL-6 and CRP"].tolist() == [1, 2, "1 without il6; 1 without crp_mg_dl"]
-    assert counts.loc["multivariable Cox model"].tolist() == [2, 1, "1 without il6_high"]
+    cols = ["rows", "patients", "left_out", "why"]
+    assert counts.loc["IL-6 and CRP", cols].tolist() == [
+        "R11", 1, 2, "1 without an IL-6 result; 1 without CRP"]
+    assert counts.loc["multivariable Cox model", cols].tolist() == [
+        "R14", 2, 1, "1 without an IL-6 class relative to the cut-off"]

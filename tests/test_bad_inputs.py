@@ -370,7 +370,7 @@ def test_missing_crp_and_response_are_left_out_of_those_analyses_only(data):
     t = analysis.add_covariates(cohort.table)
     counts = analysis.analysis_counts(t)
     assert counts.loc["IL-6 and CRP", ["patients", "left_out"]].tolist() == [44, 2]
-    assert counts.loc["IL-6 and CRP", "why"] == "2 without crp_mg_dl"
+    assert counts.loc["IL-6 and CRP", "why"] == "2 without CRP"
     assert counts.loc["IL-6 by disease extent", "left_out"] == 0
     values = analysis.reproduce(cohort.table)
     assert isinstance(values["R11a"], float) and values["R01"] == 46
@@ -382,6 +382,20 @@ def test_well_never_read_is_accounted(data):
     cohort = load_cohort(data)
     row = cohort.assays.wells.set_index(["plate_id", "well"]).loc[("IL6-P1", "C4")]
     assert row["use"] == "excluded" and row["reason"].startswith("not read")
+
+
+def test_failed_plate_is_left_out_and_the_scorecard_says_where(data):
+    path, _ = export_of(data, "IL6-P2")
+    for well in ("E3", "F3"):  # the control reads far above its nominal
+        softmax_set_cell(path, "IL6-P2", well, "250000")
+    cohort = load_cohort(data)
+    lost = cohort.excluded
+    assert len(lost) == 23 and set(lost["analyte"]) == {"IL6"}
+    assert lost["reason"].str.startswith("plate IL6-P2 failed QC (control").all()
+    left = analysis.left_out_by_row(analysis.add_covariates(cohort.table), lost)
+    assert left["R07"].startswith("23 patient(s) left out: 23 without an IL-6 result (plate IL6-P2 failed QC")
+    kept = load_cohort(data, keep_failed_plates=True)
+    assert kept.excluded.empty and kept.table["il6"].notna().all()
 
 
 def test_no_deaths_makes_survival_rows_not_computable(data):
