@@ -10,6 +10,10 @@ UV_VERSION := 0.13.9
 
 # The venv's kernelspecs (python3 -> .venv) win over user-level ones.
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+# uv trusts the system's certificate store, as pip does, not only its own bundle: installs
+# then work behind a TLS-intercepting proxy whose certificate the system trusts. (UV_SYSTEM_CERTS
+# is uv 0.13's name for what older uv called UV_NATIVE_TLS / --native-tls, now deprecated.)
+export UV_SYSTEM_CERTS := 1
 
 # First of python3.11 / python3 that really is 3.11 (evaluated only when needed).
 PYTHON311 = $(shell for p in python3.11 python3; do \
@@ -40,21 +44,28 @@ reproduce: $(STAMP)
 	$(PY) -m helpers.reconstruct --out data
 	$(PY) -m helpers.report --data data --out output
 
-# Journal-club handouts: the chosen notebooks run and rendered as HTML without their code,
-# into output/handout/ (see helpers/handout.py), e.g. make handout NOTEBOOKS="03 06".
+# Journal-club handout: the chosen notebooks run, rendered without their code as HTML and as
+# one PDF, output/handout/handout.pdf (see helpers/handout.py), e.g.
+# make handout NOTEBOOKS="00 03 06 08" [PAPER=letter].
+PAPER ?= a4
 handout: $(STAMP)
-	@test -n "$(NOTEBOOKS)" || { echo 'usage: make handout NOTEBOOKS="03 06"' >&2; exit 1; }
-	$(PY) -m helpers.handout $(NOTEBOOKS) --data data --out output/handout
+	@test -n "$(NOTEBOOKS)" || { echo 'usage: make handout NOTEBOOKS="00 03 06 08" [PAPER=letter]' >&2; exit 1; }
+	$(PY) -m helpers.handout $(NOTEBOOKS) --data data --out output/handout --paper $(PAPER)
 
-# Whole-set wall time against an import-only floor (not a test; see helpers/benchmark.py).
+# Wall time of make reproduce, make test and helpers.check against an import-only floor
+# measured in the same run, and the cut-off explorer's redraw (not a test; see helpers/benchmark.py).
 benchmark: $(STAMP)
 	$(PY) -m helpers.benchmark
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto -q tests
 
+# JupyterLab with the project's kernel; no news pop-up or update check (settings overrides),
+# and --allow-root when run as root, as in most containers; LAB_ARGS="--no-browser --port=8890" passes options.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	@mkdir -p $(LAB_SETTINGS) && cp helpers/templates/jupyterlab/overrides.json $(LAB_SETTINGS)/overrides.json
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/
 
 lock: $(STAMP)
 	$(PY) -m helpers.envspec > .ci/requirements.in

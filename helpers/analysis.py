@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from helpers import stats
-from helpers.registry import not_computable
+from helpers.clinical import responder
+from helpers.registry import not_computable, scorecard
+from helpers.survival import COX_COVARIATES, multivariable_cox, survival_frame, univariable_cox
 
 CUTOFF_PG_ML = 4.0  # fixed in advance: the CLEIA's upper reference limit (see context)
 DFI_SHORT_MONTHS = 24
-COX_COVARIATES = ("il6_high", "dfi_short", "multiple_sites", "visceral", "er_negative", "age_per_10y")
 CLINICAL_VARIABLES = ("multiple_sites", "visceral", "liver_metastasis", "pleural_effusion", "er_negative")
 
 
@@ -28,7 +29,7 @@ def add_covariates(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> pd.Data
     t["visceral"] = t["dominant_site"] == "visceral"
     t["er_negative"] = t["er_status"] == "negative"
     t["age_per_10y"] = t["age"] / 10
-    t["responder"] = t["response"].map({"CR": True, "PR": True, "NC": False, "PD": False})
+    t["responder"] = responder(t)
     for col in ("dfi_short", "er_negative"):  # a missing value stays missing
         source = {"dfi_short": "dfi_months", "er_negative": "er_status"}[col]
         t[col] = t[col].astype("boolean").mask(t[source].isna())
@@ -48,6 +49,10 @@ def above_cutoff(t: pd.DataFrame, cutoff: float) -> pd.Series:
 
 
 ANALYSIS_NEEDS = {  # analysis -> (registry prefixes it feeds, columns it needs)
+    "IL-2 detectability": (("R02",), ["il2_detectable"]),
+    "TNF-alpha detectability": (("R03",), ["tnfa_detectable"]),
+    "IL-1beta detectability": (("R04",), ["il1b_detectable"]),
+    "TNF-alpha and IL-1beta against clinical variables": (("R05",), ["tnfa_detectable", "il1b_detectable"]),
     "IL-6 above the cut-off": (("R06",), ["il6_high"]),
     "IL-6 by disease extent": (("R07", "R08", "R09", "R10"), ["il6"]),
     "IL-6 and CRP": (("R11",), ["il6", "crp_mg_dl"]),
@@ -58,6 +63,8 @@ ANALYSIS_NEEDS = {  # analysis -> (registry prefixes it feeds, columns it needs)
 
 
 MISSING_WORDS = {"il6": "an IL-6 result", "il6_high": "an IL-6 class relative to the cut-off", "crp_mg_dl": "CRP",
+                 "il2_detectable": "an IL-2 result", "tnfa_detectable": "a TNF-alpha result",
+                 "il1b_detectable": "an IL-1beta result",
                  "responder": "an evaluable response", "os_months": "survival time", "death": "vital status",
                  "dfi_short": "disease-free interval", "er_negative": "ER status", "age_per_10y": "age"}
 
@@ -68,13 +75,16 @@ def analysis_counts(t: pd.DataFrame, excluded: pd.DataFrame | None = None) -> pd
     marker value also names the samples and why (e.g. a plate that failed QC)."""
     rows = []
     for name, (prefixes, cols) in ANALYSIS_NEEDS.items():
+        if not set(cols) <= set(t.columns):  # a table without this analysis' columns
+            continue
         missing = t[cols].isna()
         why = []
         for col, n in missing.sum().items():
             if not n:
                 continue
             text = f"{int(n)} without {MISSING_WORDS.get(col, col)}"
-            analyte = {"il6": "IL6", "il6_high": "IL6"}.get(col)
+            analyte = {"il6": "IL6", "il6_high": "IL6", "il2_detectable": "IL2", "tnfa_detectable": "TNFA",
+                       "il1b_detectable": "IL1B"}.get(col)
             if excluded is not None and analyte:
                 gone = excluded[(excluded["analyte"] == analyte)
                                 & excluded["patient_id"].isin(t.loc[missing[col], "patient_id"])]
@@ -108,6 +118,11 @@ def il6_comparisons(t: pd.DataFrame) -> dict:
     }
 
 
+def il6_values(t: pd.DataFrame, a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The IL-6 values of groups A and B of a comparison (il6_comparisons), patients with a result."""
+    return t.loc[a, "il6"].dropna(), t.loc[b, "il6"].dropna()
+
+
 def fisher_tests(t: pd.DataFrame) -> pd.DataFrame:
     """Detectable TNF-alpha / IL-1beta against each clinicopathological variable (Fisher exact)."""
     rows = []
@@ -122,12 +137,6 @@ def fisher_tests(t: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def survival_frame(t: pd.DataFrame, covariates=COX_COVARIATES) -> pd.DataFrame:
-    """The columns a Cox model uses, as floats, complete cases only."""
-    cols = ["os_months", "death", *covariates]
-    return t[cols].astype(float).dropna()
-
-
 def _guarded(ids, compute) -> dict:
     """compute() for these registry ids, or each id 'not computable' with the reason the
     data could not support it (degenerate data is a result, not an input error)."""
@@ -137,16 +146,23 @@ def _guarded(ids, compute) -> dict:
         return {rid: not_computable(str(err)) for rid in ids}
 
 
+def detection_values(t: pd.DataFrame) -> dict:
+    """R02-R04: patients with detectable IL-2, TNF-alpha and IL-1beta (notebook 01)."""
+    values = {}
+    for rid, analyte, name in (("R02", "il2", "IL-2"), ("R03", "tnfa", "TNF-alpha"), ("R04", "il1b", "IL-1beta")):
+        measured = t[f"{analyte}_detectable"].dropna()
+        values[rid] = int(measured.sum()) if len(measured) else not_computable(f"no patient has a result for {name}")
+    return values
+
+
 def cytokine_values(t: pd.DataFrame) -> dict:
-    """R01-R06: patients, detectable cytokines, Fisher tests, IL-6 above the cut-off
-    (of the patients whose class is known)."""
+    """R01, R05, R06: patients, the smallest Fisher P of detectable TNF-alpha / IL-1beta
+    against the clinical variables, IL-6 above the cut-off (of the patients whose class is
+    known) (notebook 02)."""
     known = t["il6_high"].dropna()
     n_high = int(known.sum())
     values = {
         "R01": len(t),
-        "R02": int(t["il2_detectable"].sum()),
-        "R03": int(t["tnfa_detectable"].sum()),
-        "R04": int(t["il1b_detectable"].sum()),
         "R06a": n_high,
         "R06b": stats.proportion(n_high, len(known))[1] if len(known) else not_computable("no IL-6 result"),
     }
@@ -165,7 +181,7 @@ def comparison_values(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10", "R1
         if prefix not in prefixes:
             continue
         ids = ["R12a", "R12b"] if prefix == "R12" else [f"{prefix}{k}" for k in "abc"]
-        x, y = t.loc[a, "il6"].dropna(), t.loc[b, "il6"].dropna()
+        x, y = il6_values(t, a, b)
         empty = _groups_too_small(label, x, y)
         if empty:
             values |= {rid: not_computable(empty) for rid in ids}
@@ -191,20 +207,25 @@ def survival_values(t: pd.DataFrame) -> dict:
     """R13 (log-rank P, univariable hazard ratio) and R14 (multivariable Cox)."""
     ids13, ids14 = ["R13a", "R13b"], [f"R14{k}" for k in "abcde"]
     grouped = t.dropna(subset=["il6_high"])
+    if grouped["il6_high"].nunique() < 2:
+        reason = "no patient has an IL-6 class" if grouped.empty else "every patient is in one IL-6 group"
+        return {rid: not_computable(reason) for rid in ids13 + ids14}
     if grouped["death"].sum() == 0:
         reason = "no deaths: survival cannot be compared"
         return {rid: not_computable(reason) for rid in ids13 + ids14}
-    if grouped["il6_high"].nunique() < 2:
-        reason = "every patient is in one IL-6 group"
-        return {rid: not_computable(reason) for rid in ids13 + ids14}
 
     def univariable():
+        hr = float(univariable_cox(grouped, ["il6_high"]).loc["il6_high", "hr"])
         return {"R13a": stats.logrank(grouped["os_months"], grouped["death"], grouped["il6_high"].astype(bool)).p,
-                "R13b": float(stats.cox(survival_frame(t, ["il6_high"]), "os_months", "death",
-                                        ["il6_high"]).loc["il6_high", "hr"])}
+                "R13b": hr if np.isfinite(hr) else not_computable("no finite hazard ratio: the deaths fall in "
+                                                                  "one IL-6 group, or the fit does not converge")}
 
     def multivariable():
-        multi = stats.cox(survival_frame(t), "os_months", "death", list(COX_COVARIATES))
+        complete = survival_frame(t)
+        constant = [c for c in COX_COVARIATES if complete[c].nunique() < 2]
+        if constant:
+            raise ValueError(f"{', '.join(constant)} takes one value for every patient in the model")
+        multi = multivariable_cox(t)
         return {"R14a": float(multi.loc["il6_high", "p"]), "R14b": float(multi.loc["il6_high", "hr"]),
                 "R14c": float(multi.loc["dfi_short", "p"]), "R14d": float(multi.loc["dfi_short", "hr"]),
                 "R14e": float(multi.drop(index=["il6_high", "dfi_short"])["p"].min())}
@@ -214,18 +235,24 @@ def survival_values(t: pd.DataFrame) -> dict:
 def reproduce(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
     """Every registry quantity computed from a cohort table: {registry id: value}."""
     t = add_covariates(table, cutoff)
-    values = cytokine_values(t) | comparison_values(t) | crp_values(t) | survival_values(t)
+    values = detection_values(t) | cytokine_values(t) | comparison_values(t) | crp_values(t) | survival_values(t)
     return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in values.items()}
 
 
-def comparison_table(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10"),
-                     n_resamples: int = 20000, seed: int = 0) -> pd.DataFrame:
+def cohort_scorecard(cohort) -> pd.DataFrame:
+    """The scorecard of a loaded cohort (helpers.cohort.Cohort): every registry row's value and
+    verdict (reproduce, helpers.registry.scorecard), saying which rows lost patients."""
+    left_out = left_out_by_row(add_covariates(cohort.table), cohort.excluded)
+    return scorecard(reproduce(cohort.table), left_out=left_out)
+
+
+def comparison_table(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10")) -> pd.DataFrame:
     """One row per IL-6 comparison of il6_comparisons (A = the higher-IL-6 group), indexed by
     registry prefix: group names and sizes, median and quartiles of each group
     (stats.median_iqr), difference in medians (A - B), Mann-Whitney U for A, its two-sided P by
     the normal approximation with tie-corrected variance and continuity correction
-    (stats.mann_whitney), the two-sided permutation P (stats.mann_whitney_permutation_p with
-    n_resamples and seed), the Hodges-Lehmann shift and the rank-biserial correlation;
+    (stats.mann_whitney), the exact two-sided permutation P (stats.mann_whitney_permutation_p),
+    the Hodges-Lehmann shift and the rank-biserial correlation;
     censored_a / censored_b count the group's censored IL-6 values (il6_censored not empty:
     below LLOQ or above ULOQ, entered at a substitute value), 0 if the column is absent."""
     censored = t["il6_censored"].fillna("") != "" if "il6_censored" in t else pd.Series(False, index=t.index)
@@ -233,7 +260,7 @@ def comparison_table(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10"),
     for prefix, (label, a, b) in il6_comparisons(t).items():
         if prefix not in prefixes:
             continue
-        x, y = t.loc[a, "il6"], t.loc[b, "il6"]
+        x, y = il6_values(t, a, b)
         mw = stats.mann_whitney(x, y)
         sa, sb = stats.median_iqr(x), stats.median_iqr(y)
         name_a, name_b = label.split(" vs ")
@@ -243,7 +270,7 @@ def comparison_table(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10"),
             "n_b": sb["n"], "median_b": sb["median"], "q1_b": sb["q1"], "q3_b": sb["q3"],
             "censored_a": int(censored[a].sum()), "censored_b": int(censored[b].sum()),
             "median_difference": sa["median"] - sb["median"], "u": mw.u, "p_normal": mw.p,
-            "p_permutation": stats.mann_whitney_permutation_p(x, y, n_resamples=n_resamples, seed=seed),
+            "p_permutation": stats.mann_whitney_permutation_p(x, y),
             "hodges_lehmann": mw.hodges_lehmann, "rank_biserial": mw.rank_biserial,
         })
     return pd.DataFrame(rows).set_index("id")

@@ -8,7 +8,7 @@ Functions taking `t` expect a table from helpers.analysis.add_covariates.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ from scipy import optimize
 from scipy import stats as sps
 
 from helpers import analysis, stats, survival
+from helpers.registry import load_registry, reported_value
 
 REPORTED_LEVELS = ("yes", "partly", "no")
 
@@ -107,18 +108,19 @@ def all_p_values(t: pd.DataFrame) -> pd.DataFrame:
     """Every P value the notebook set computes for the paper's analyses, one row each:
     test, family (FAMILIES), p, and claim (the registry id the P belongs to, "" if none).
     5 Mann-Whitney (R07-R10, R12), Spearman (R11), 10 Fisher tests (R05), log-rank (R13) and
-    the Wald P of each covariate of the multivariable Cox model (R14)."""
+    the Wald P of each covariate of the multivariable Cox model (R14). The registry's P values
+    are the ones analysis computes for the registry (comparison_values, crp_values,
+    survival_values), so they equal the other notebooks' to the last digit."""
+    values = analysis.comparison_values(t) | analysis.crp_values(t) | analysis.survival_values(t)
     rows = []
-    comparisons = analysis.il6_comparisons(t)
-    for prefix, (label, a, b) in comparisons.items():
-        p = stats.mann_whitney(t.loc[a, "il6"], t.loc[b, "il6"]).p
-        rows.append((f"IL-6: {label}", FAMILIES[0], p, f"{prefix}{'b' if prefix == 'R12' else 'c'}"))
-    rows.append(("IL-6 vs CRP", FAMILIES[1], analysis.crp_values(t)["R11b"], "R11b"))
+    for prefix, (label, _, _) in analysis.il6_comparisons(t).items():
+        rid = f"{prefix}{'b' if prefix == 'R12' else 'c'}"
+        rows.append((f"IL-6: {label}", FAMILIES[0], values[rid], rid))
+    rows.append(("IL-6 vs CRP", FAMILIES[1], values["R11b"], "R11b"))
     for _, f in analysis.fisher_tests(t).iterrows():
         name = {"tnfa": "TNF-alpha", "il1b": "IL-1beta"}[f["cytokine"]]
         rows.append((f"{name} detectable vs {f['variable'].replace('_', ' ')}", FAMILIES[2], f["p"], "R05"))
-    rows.append(("overall survival, IL-6 above vs at or below cut-off", FAMILIES[3],
-                 stats.logrank(t["os_months"], t["death"], t["il6_high"]).p, "R13a"))
+    rows.append(("overall survival, IL-6 above vs at or below cut-off", FAMILIES[3], values["R13a"], "R13a"))
     multi = survival.multivariable_cox(t)
     claims = {"il6_high": "R14a", "dfi_short": "R14c"}
     for cov, row in multi.iterrows():
@@ -229,9 +231,15 @@ def min_p_cutpoint(t: pd.DataFrame, quantile_range=(0.1, 0.9), marker: str = "il
 class PermutationMinP:
     observed_p: float          # raw minimum P on the real data
     permuted_min_p: np.ndarray  # minimum P of the search on each permuted data set
-    adjusted_p: float          # (1 + #{permuted min-P <= observed}) / (n + 1)
+    adjusted_p: float          # permutation_p(observed_p)
     fraction_significant: float  # share of permutations whose minimum P < alpha
     alpha: float
+
+    def permutation_p(self, p: float) -> float:
+        """The permutation P of a raw log-rank P as if it were a search's minimum:
+        (1 + #{permuted minimum P <= p}) / (permutations + 1), p compared with a relative
+        tolerance of 1e-9 so that the same split found twice counts."""
+        return float((1 + (self.permuted_min_p <= p * (1 + 1e-9)).sum()) / (self.permuted_min_p.size + 1))
 
 
 def min_p_permutation(t: pd.DataFrame, quantile_range=(0.1, 0.9), n_permutations: int = 200,
@@ -256,10 +264,9 @@ def min_p_permutation(t: pd.DataFrame, quantile_range=(0.1, 0.9), n_permutations
         z = logrank_z(t[duration], t[event], groups).reshape(len(xp), cutoffs.size)
         max_z[start:start + chunk] = np.nanmax(np.abs(z), axis=1)
     min_p = 2 * sps.norm.sf(max_z)
-    exceed = int((max_z >= observed.z * (1 - 1e-12)).sum())
-    return PermutationMinP(observed_p=observed.p, permuted_min_p=min_p,
-                           adjusted_p=(exceed + 1) / (n_permutations + 1),
-                           fraction_significant=float((min_p < alpha).mean()), alpha=alpha)
+    result = PermutationMinP(observed_p=observed.p, permuted_min_p=min_p, adjusted_p=math.nan,
+                             fraction_significant=float((min_p < alpha).mean()), alpha=alpha)
+    return replace(result, adjusted_p=result.permutation_p(observed.p))
 
 
 def _ls_formula(z: float, log_term: float) -> float:
@@ -313,24 +320,33 @@ def r_for_p(p: float, n: float, method: str = "t") -> float:
                                  xtol=1e-12))
 
 
-def crp_consistency(r_interval=(0.465, 0.475), p_interval=(0.00055, 0.00065), n: int = 46,
-                    r_printed: float = 0.47, p_printed: float = 0.0006, n_fewer: int = 40) -> pd.DataFrame:
-    """Candidate explanations of the printed pair r = 0.47, P = 0.0006 with n = 46: for each,
-    the range of P over r in r_interval (or the n / r it needs) and whether that range reaches
-    the interval printing as 0.0006. Uses stats.correlation_p_range and stats.n_for_p."""
-    def row(scenario, n_used, sides, method, r_lo, r_hi):
-        p_lo, p_hi = stats.correlation_p_range(r_lo, r_hi, n_used, method)
+def crp_consistency(registry: pd.DataFrame | None = None, n_fewer: int = 40) -> pd.DataFrame:
+    """Whether the paper's printed CRP correlation (registry rows R11a, r, and R11b, its P) can
+    hold with its printed number of patients (R01), and candidate explanations. One row per
+    scenario: the P at r exactly as printed; the range of P over every r in R11a's rounding
+    interval (two-sided t, two-sided Fisher z, only `n_fewer` pairs, one-sided t); and the n or
+    the r the printed P would need. Columns scenario, n, r_low, r_high, sides, method, p_low,
+    p_high, and prints_as_reported: whether that P range reaches R11b's interval. The one home
+    of this check (notebooks 04 and 08); built on stats.correlation_p_range and stats.n_for_p."""
+    reg = load_registry() if registry is None else registry
+    n = int(reported_value(reg, "R01"))
+    r_printed, p_printed = reported_value(reg, "R11a"), reported_value(reg, "R11b")
+    r_lo, r_hi = (float(v) for v in reg.loc["R11a", ["low", "high"]])
+    p_interval = tuple(float(v) for v in reg.loc["R11b", ["low", "high"]])
+
+    def row(scenario, n_used, sides, method, r_low, r_high):
+        p_lo, p_hi = stats.correlation_p_range(r_low, r_high, n_used, method)
         if sides == 1:
             p_lo, p_hi = p_lo / 2, p_hi / 2
         fits = p_lo < p_interval[1] and p_hi >= p_interval[0]
-        return {"scenario": scenario, "n": n_used, "r_low": r_lo, "r_high": r_hi, "sides": sides,
+        return {"scenario": scenario, "n": n_used, "r_low": r_low, "r_high": r_high, "sides": sides,
                 "method": method, "p_low": p_lo, "p_high": p_hi, "prints_as_reported": fits}
 
-    r_lo, r_hi = r_interval
     n_two = stats.n_for_p(r_printed, p_printed, "t")
     n_one = stats.n_for_p(r_printed, 2 * p_printed, "t")
     r_two = r_for_p(p_printed, n, "t")
     rows = [
+        row(f"r = {r_printed:g} exactly: two-sided t test", n, 2, "t", r_printed, r_printed),
         row("as printed: two-sided t test", n, 2, "t", r_lo, r_hi),
         row("as printed: two-sided Fisher z", n, 2, "fisher_z", r_lo, r_hi),
         row(f"fewer pairs (CRP missing for {n - n_fewer})", n_fewer, 2, "t", r_lo, r_hi),
@@ -345,7 +361,7 @@ def crp_consistency(r_interval=(0.465, 0.475), p_interval=(0.00055, 0.00065), n:
 # --- Events per variable ----------------------------------------------------------------
 
 
-def epv_table(t: pd.DataFrame, covariates=analysis.COX_COVARIATES, target: float = 10.0) -> pd.DataFrame:
+def epv_table(t: pd.DataFrame, covariates=survival.COX_COVARIATES, target: float = 10.0) -> pd.DataFrame:
     """IL-6 hazard ratio and events per variable as the multivariable model grows: the model
     with the first k covariates (k = 1 .. len), IL-6 group first. Columns: covariates,
     coefficients, deaths, epv (survival.events_per_variable), deaths_for_target (events needed
@@ -371,16 +387,12 @@ def epv_table(t: pd.DataFrame, covariates=analysis.COX_COVARIATES, target: float
 COMPARISONS = ("sites", "visceral", "liver", "effusion")
 LIN_2015_POOLED_HR = (2.15, 1.46, 3.17)
 
-# Published figures (abstracts; see shared/paper/context.md). NaN / "" where not reported.
+PAPER_STUDY = "Zhang & Adachi 1999 (reported)"
+_PREFIXES = dict(zip(COMPARISONS, ("R07", "R08", "R09", "R10")))
+
+# Published figures of the later studies (abstracts; see shared/paper/context.md). NaN / "" where
+# not reported. The paper's own row is read from the registry (_paper_row).
 _STUDIES = [
-    {"study": "Zhang & Adachi 1999 (reported)", "patients": 46, "setting": "metastatic, Japan",
-     "median_all": np.nan,
-     "sites_high": 6.9, "sites_low": 1.1, "sites_p": "<0.0001",
-     "visceral_high": 7.1, "visceral_low": 2.4, "visceral_p": "<0.05",
-     "liver_high": 17.2, "liver_low": 2.0, "liver_p": "0.0006",
-     "effusion_high": 12.1, "effusion_low": 2.1, "effusion_p": "0.02",
-     "survival": "poorer above 4 pg/ml; independent of DFI in a multivariable model (no HR)",
-     "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan},
     {"study": "Salgado 2003", "patients": 96, "setting": "progressive metastatic, before systemic therapy",
      "median_all": 6.6,
      "sites_high": 8.15, "sites_low": 3.06, "sites_p": "<0.001",
@@ -412,21 +424,35 @@ def _fmt_p(p: float) -> str:
     return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
 
 
-def related_studies(t: pd.DataFrame, label: str = "This reconstruction") -> pd.DataFrame:
+def _paper_row(reg: pd.DataFrame) -> dict:
+    """The paper's printed numbers (registry rows R01, R07-R10) in the related-studies columns."""
+    row = {"study": PAPER_STUDY, "patients": int(reported_value(reg, "R01")), "setting": "metastatic, Japan",
+           "median_all": np.nan,
+           "survival": "poorer above 4 pg/ml; independent of DFI in a multivariable model (no HR)",
+           "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan}
+    for name, prefix in _PREFIXES.items():
+        row[f"{name}_high"], row[f"{name}_low"] = (reported_value(reg, f"{prefix}{k}") for k in "ab")
+        row[f"{name}_p"] = reg.loc[f"{prefix}c", "reported"].replace(" ", "")
+    return row
+
+
+def related_studies(t: pd.DataFrame, label: str = "This reconstruction",
+                    registry: pd.DataFrame | None = None) -> pd.DataFrame:
     """The published studies side by side with ours: one row per study (index `study`), with
     patients, setting, overall median IL-6 (pg/ml), the higher / lower group medians and P of
     the four disease-extent comparisons (more than one site, dominant visceral, liver,
-    effusion), a survival summary and an overall-survival hazard ratio with 95 % CI. Our row
-    is computed from `t`: Mann-Whitney medians and P, log-rank P, univariable Cox HR."""
+    effusion), a survival summary and an overall-survival hazard ratio with 95 % CI. The
+    paper's row comes from the registry; ours is computed from `t` by the registry's analyses
+    (analysis.comparison_values, analysis.survival_values' log-rank P, survival.univariable_cox)."""
+    reg = load_registry() if registry is None else registry
     ours = {"study": label, "patients": len(t), "setting": "reconstructed (synthetic) cohort",
             "median_all": float(t["il6"].median())}
-    values = analysis.comparison_values(t, prefixes=("R07", "R08", "R09", "R10"))
-    for name, prefix in zip(COMPARISONS, ("R07", "R08", "R09", "R10")):
+    values = analysis.comparison_values(t, prefixes=tuple(_PREFIXES.values())) | analysis.survival_values(t)
+    for name, prefix in _PREFIXES.items():
         ours[f"{name}_high"], ours[f"{name}_low"] = values[f"{prefix}a"], values[f"{prefix}b"]
         ours[f"{name}_p"] = _fmt_p(values[f"{prefix}c"])
-    uni = stats.cox(analysis.survival_frame(t), "os_months", "death", ["il6_high"]).loc["il6_high"]
-    lr = stats.logrank(t["os_months"], t["death"], t["il6_high"]).p
-    ours.update({"survival": f"log-rank P = {_fmt_p(lr)} above vs at or below the cut-off; univariable Cox HR",
+    uni = survival.univariable_cox(t, ["il6_high"]).loc["il6_high"]
+    ours.update({"survival": f"log-rank P = {_fmt_p(values['R13a'])} above vs at or below the cut-off; "
+                             f"univariable Cox HR",
                  "hr": float(uni["hr"]), "hr_lower": float(uni["hr_lower"]), "hr_upper": float(uni["hr_upper"])})
-    table = pd.DataFrame([_STUDIES[0], ours, *_STUDIES[1:]])
-    return table.set_index("study")
+    return pd.DataFrame([_paper_row(reg), ours, *_STUDIES]).set_index("study")

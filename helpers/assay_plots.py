@@ -11,10 +11,9 @@ import pandas as pd
 from matplotlib.colors import ListedColormap, LogNorm
 
 from helpers import assay
+from helpers.style import ANALYTE_COLOURS, OKABE_ITO, ROLE_COLOURS
 
-ROLE_COLOURS = {"standard": "#4c72b0", "blank": "#bbbbbb", "control": "#55a868", "sample": "#dd8452",
-                "empty": "#ffffff"}
-ANALYTE_COLOURS = {"IL6": "#c44e52", "TNFA": "#4c72b0", "IL1B": "#55a868", "IL2": "#8172b2"}
+STANDARD, SAMPLE = ROLE_COLOURS["standard"], ROLE_COLOURS["sample"]  # as in the plate map
 
 
 def _well_label(rec: dict) -> str:
@@ -42,7 +41,6 @@ def plot_plate_map(wells: pd.DataFrame, figsize=(15, 5.2)):
     """One plate: the layout's role of every well (labels: standard pg/ml, B = blank, C = control,
     sample id and dilution) beside the raw reader signal on a log colour scale (x = read error)."""
     fig, (ax_role, ax_sig) = plt.subplots(1, 2, figsize=figsize, constrained_layout=True)
-    _leave_room_for_stamp(fig)
     roles = list(ROLE_COLOURS)
     codes = assay.plate_grid(wells.assign(code=wells["role"].map(roles.index)), "code")
     ax_role.imshow(codes.to_numpy(float), cmap=ListedColormap(list(ROLE_COLOURS.values())), vmin=-0.5,
@@ -65,16 +63,12 @@ def plot_plate_map(wells: pd.DataFrame, figsize=(15, 5.2)):
     for i in range(8):
         for j in range(12):
             if errors.iat[i, j]:
-                ax_sig.text(j, i, "x", ha="center", va="center", color="red", fontsize=12, fontweight="bold")
+                ax_sig.text(j, i, "x", ha="center", va="center", color=OKABE_ITO["vermillion"], fontsize=12,
+                            fontweight="bold")
     mode = wells["read_mode"].iloc[0] if "read_mode" in wells else "signal"
     fig.colorbar(im, ax=ax_sig, shrink=0.85, label=f"raw {mode.lower()} signal (log scale)")
-    _plate_axes(ax_sig, f"{plate_id}: raw signal (red x = reader error)")
+    _plate_axes(ax_sig, f"{plate_id}: raw signal (x = reader error)")
     return fig
-
-
-def _leave_room_for_stamp(fig, bottom=0.04):
-    """Keep the bottom strip free, where notebook.stamp writes the cohort label."""
-    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
 
 
 def _grid(n, ncols, width=4.0, height=3.4):
@@ -83,7 +77,6 @@ def _grid(n, ncols, width=4.0, height=3.4):
                              constrained_layout=True)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    _leave_room_for_stamp(fig)
     return fig, list(axes.flat)
 
 
@@ -104,7 +97,7 @@ def plot_standard_curves(plates: list, used_wells: pd.DataFrame | None = None, n
         ax.axvline(p.lod, color="0.4", ls=":", lw=1, label="LOD")
         xs = np.logspace(np.log10(x_lo), np.log10(x_hi), 200)
         ax.plot(xs, p.curve.signal(xs), color="0.2", lw=1.2, label=f"{p.curve.model} fit")
-        ax.scatter(std["nominal_pg_ml"], std["corrected"].clip(lower=y_lo), s=22, color="#4c72b0",
+        ax.scatter(std["nominal_pg_ml"], std["corrected"].clip(lower=y_lo), s=22, color=STANDARD,
                    zorder=3, label="standards")
         samples = w[w["role"] == "sample"].copy()
         if used_wells is not None:
@@ -117,8 +110,8 @@ def plot_standard_curves(plates: list, used_wells: pd.DataFrame | None = None, n
         x_plot = np.where(off, x_lo, np.minimum(x, x_hi))
         y_plot = np.clip(samples["corrected"].to_numpy(float), y_lo, None)
         for mask, style in (
-                (~off & ~samples["superseded"], dict(marker="o", s=14, color="#dd8452", label="sample wells")),
-                (off & ~samples["superseded"], dict(marker="<", s=18, color="#dd8452", label="sample wells off scale")),
+                (~off & ~samples["superseded"], dict(marker="o", s=14, color=SAMPLE, label="sample wells")),
+                (off & ~samples["superseded"], dict(marker="<", s=18, color=SAMPLE, label="sample wells off scale")),
                 (samples["superseded"].to_numpy(), dict(marker="o", s=18, facecolor="none", edgecolor="0.5",
                                                        label="superseded wells"))):
             if mask.any():
@@ -148,8 +141,8 @@ def plot_standard_recovery(standards: pd.DataFrame, ncols: int = 4):
         level = s.groupby("nominal_pg_ml")["back_calculated_pg_ml"].mean()
         ax.axhspan(lo, hi, color="#e8f4e8", zorder=0)
         ax.axhline(100, color="0.5", lw=0.8)
-        ax.scatter(s["nominal_pg_ml"], s["recovery_percent"].clip(0, 200), s=14, color="#4c72b0", alpha=0.7)
-        ax.plot(level.index, (level / level.index * 100).clip(0, 200), color="#4c72b0", lw=1)
+        ax.scatter(s["nominal_pg_ml"], s["recovery_percent"].clip(0, 200), s=14, color=STANDARD, alpha=0.7)
+        ax.plot(level.index, (level / level.index * 100).clip(0, 200), color=STANDARD, lw=1)
         ax.set(xscale="log", ylim=(50, 150), title=plate_id, xlabel="nominal (pg/ml)", ylabel="back-calculated, % of nominal")
         ax.title.set_fontsize(10)
     return fig
@@ -161,7 +154,6 @@ def plot_truth_recovery(recovery: pd.DataFrame):
     right-censored ones as upward triangles at their ULOQ. Right: relative error (%) of the
     quantified results against the true concentration."""
     fig, (ax, ax_err) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
-    _leave_room_for_stamp(fig)
     for analyte, g in recovery.groupby("analyte", sort=False):
         colour = ANALYTE_COLOURS.get(analyte)
         q, left, right = (g[g["censoring"] == c] for c in ("none", "left", "right"))

@@ -1,19 +1,26 @@
-"""Wall time of the whole notebook set against a floor: as many notebooks that only import
-the libraries, in the same run.
+"""Wall time of the project's commands against a floor measured in the same run, and the
+cut-off explorer's redraw time. Not a test: the machine decides the numbers.
 
-    python -m helpers.benchmark [--repeats 3]
+    python -m helpers.benchmark [--repeats 3] [--jobs 2]
 
-Three timings, each the median of the repeats:
-- set: `python -m helpers.report` (all notebooks, HTML, scorecard), as `make reproduce` runs it;
-- naive floor: the import-only notebooks run one after another with the papermill CLI,
-  the way a user without our runner would run the set;
-- runner floor: the import-only notebooks run by our runner (same pool as the set),
-  which isolates the cost of the notebooks' own work.
-The ratio set / naive floor is the figure of merit (target <= 1.0).
+The floor is as many notebooks as the set holds, each only importing the libraries the
+notebooks import, run by the report's runner (the same pool of --jobs workers, one kernel per
+notebook). Each figure is the median of --repeats runs after one warm-up run, which fills
+what a second run of the command finds in place (the cleaned tables, the kept rebuilds of A1):
+- make reproduce: `python -m helpers.reconstruct` then `python -m helpers.report`, into a
+  temporary folder (target: 1.5 x the floor);
+- make test: `python -m pytest -n auto -q tests` (target: 75 s);
+- python -m helpers.check on the committed cohort (target: 2.5 s);
+- explorer redraw: one redraw of notebook 09 in this process (explore, the kept figure to PNG,
+  the comparisons table), the median of five (target: 0.5 s);
+- widget redraw: notebook 09 run with interactive=True in a live kernel, the slowest of four
+  redraws set off by moving its widgets from kernel code (target: 0.5 s); each must change the
+  headline, the picture and the table.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -23,17 +30,31 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.report import ROOT, notebooks, run_all
+from helpers import ROOT
+from helpers.report import NOTEBOOK_DIR, notebooks, run_all
 
 IMPORTS = """import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import scipy.stats
-import statsmodels.api
 import lifelines
-import allotropy.to_allotrope
-import helpers.analysis, helpers.cohort, helpers.notebook"""
+import helpers.analysis, helpers.appraisal, helpers.cohort, helpers.figures, helpers.notebook, helpers.survival"""
+REPRODUCE_FACTOR, TEST_SECONDS, CHECK_SECONDS, REDRAW_SECONDS = 1.5, 75.0, 2.5, 0.5
+EXPLORER = NOTEBOOK_DIR / "09_cutoff_explorer.ipynb"
+REDRAWS = [(2.0, "all patients"), (8.0, "liver metastasis"), (16.0, "one site"), (4.0, "dominant visceral"),
+           (1.0, "pleural effusion")]
+PROBE = """
+import hashlib as _hashlib, json as _json, time as _time
+def _state():
+    return {"headline": headline.value, "table": table.value, "picture": _hashlib.sha256(picture.value).hexdigest()}
+_states, _times = [_state()], []
+for _c in (16.0, 2.0, 8.0):
+    _s = _time.perf_counter(); cutoff_slider.value = _c; _times.append(_time.perf_counter() - _s)
+_states.append(_state())
+_s = _time.perf_counter(); group_choice.value = "liver metastasis"; _times.append(_time.perf_counter() - _s)
+_states.append(_state())
+print(_json.dumps({"states": _states, "times": _times}))
+"""
 
 
 def floor_notebooks(directory: Path, count: int) -> list[Path]:
@@ -49,10 +70,74 @@ def floor_notebooks(directory: Path, count: int) -> list[Path]:
     return paths
 
 
-def timed(fn) -> float:
+def timed(command: list[str], must_pass: bool = True) -> float:
+    """Seconds `command` took, run from the repository root. Its failure stops the benchmark,
+    or with must_pass=False is only reported (a failing test still times the suite)."""
     start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if run.returncode and must_pass:
+        raise SystemExit(f"{' '.join(command)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+    if run.returncode:
+        print(f"note: {' '.join(command[1:])} exited with {run.returncode}: {run.stdout.strip().splitlines()[-1:]}")
+    return seconds
+
+
+def explorer_redraws(data_dir: Path) -> list[float]:
+    """Seconds of each redraw of REDRAWS in this process, after a warm-up redraw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers import analysis, explorer
+    from helpers.cohort import load_cohort
+
+    t = analysis.add_covariates(load_cohort(data_dir).table)
+    panel = explorer.Panel(t)
+
+    def redraw(cutoff, group):
+        result = explorer.explore(t, cutoff, group)
+        explorer.comparison_html(result)
+        return panel.png(result)
+
+    first, seconds = redraw(4.0, "all patients"), []
+    for cutoff, group in REDRAWS:
+        start = time.perf_counter()
+        if redraw(cutoff, group) == first:
+            raise SystemExit(f"the explorer drew the same picture for {cutoff:g} pg/ml, {group}")
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def widget_redraws(data_dir: Path, out_dir: Path) -> list[float]:
+    """Notebook 09 with interactive=True in a live kernel (nbclient): the seconds of each redraw
+    PROBE sets off; every one must change the headline, the picture and the table."""
+    from nbclient import NotebookClient
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = parameterize_notebook(load_notebook_node(str(EXPLORER)),
+                               {"data_dir": str(Path(data_dir).resolve()), "output_dir": str(Path(out_dir).resolve()),
+                                "interactive": True},
+                               kernel_name="python3", language="python")
+    client = NotebookClient(nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    probe = nbformat.v4.new_code_cell(PROBE)
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+        nb.cells.append(probe)
+        client.execute_cell(probe, len(nb.cells) - 1)
+    report = json.loads("".join(o["text"] for o in probe.outputs if o.get("name") == "stdout"))
+    for key in ("headline", "table", "picture"):
+        if len({s[key] for s in report["states"]}) != len(report["states"]):
+            raise SystemExit(f"a widget redraw left the {key} unchanged")
+    return report["times"]
+
+
+def line(name: str, seconds: list[float], floor: float, target: float) -> str:
+    median = statistics.median(seconds)
+    verdict = "met" if median <= target else f"missed by {median - target:.1f} s"
+    return (f"  {name:18s} {median:7.2f} s  {median / floor:5.2f} x floor   target {target:6.2f} s: {verdict:16s}"
+            f" (runs: {', '.join(f'{s:.2f}' for s in seconds)})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,27 +145,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
-    count = len(notebooks())
-    papermill = str(Path(sys.executable).parent / "papermill")
-    times = {"set": [], "naive floor": [], "runner floor": []}
+    count, py = len(notebooks()), sys.executable
+    times = {"floor": [], "make reproduce": [], "make test": [], "helpers.check": []}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        floor = floor_notebooks(tmp, count)
+        (tmp / "floor").mkdir()
+        floor = floor_notebooks(tmp / "floor", count)
+        data, out = tmp / "data", tmp / "output"
+        reproduce = [[py, "-m", "helpers.reconstruct", "--out", str(data)],
+                     [py, "-m", "helpers.report", "--data", str(data), "--out", str(out), "--jobs", str(args.jobs)]]
+        check = [py, "-m", "helpers.check", "--data", str(ROOT / "data"), "--out", str(out)]
+        test = [py, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider", "tests"]
+        cold = sum(timed(c) for c in reproduce)  # warm-up: fills out/ as a second `make reproduce` finds it
+        timed(check)
         for r in range(args.repeats):
-            out = tmp / f"set{r}"
-            times["set"].append(timed(lambda: subprocess.run(
-                [sys.executable, "-m", "helpers.report", "--out", str(out), "--jobs", str(args.jobs)],
-                cwd=ROOT, check=True, capture_output=True)))
-            times["naive floor"].append(timed(lambda: [subprocess.run(
-                [papermill, str(p), str(tmp / f"naive_{p.name}"), "-k", "python3", "--cwd", str(tmp)],
-                check=True, capture_output=True) for p in floor]))
-            times["runner floor"].append(timed(lambda: run_all(floor, tmp / f"runner{r}", {}, args.jobs)))
-    medians = {k: statistics.median(v) for k, v in times.items()}
-    print(f"{count} notebooks, {args.repeats} repeat(s), median wall time:")
-    for name, seconds in medians.items():
-        print(f"  {name:13s} {seconds:6.1f} s   (runs: {', '.join(f'{s:.1f}' for s in times[name])})")
-    print(f"ratio set / naive floor:  {medians['set'] / medians['naive floor']:.2f}")
-    print(f"ratio set / runner floor: {medians['set'] / medians['runner floor']:.2f}")
+            start = time.perf_counter()
+            run_all(floor, tmp / f"floor{r}", {}, args.jobs)
+            times["floor"].append(time.perf_counter() - start)
+            times["make reproduce"].append(sum(timed(c) for c in reproduce))
+            times["make test"].append(timed(test, must_pass=False))
+            times["helpers.check"].append(timed(check))
+        redraws = explorer_redraws(data)
+        widgets = widget_redraws(data, tmp / "widgets")
+    floor_s = statistics.median(times["floor"])
+    print(f"{count} notebooks, {args.jobs} jobs, {args.repeats} repeat(s) after a warm-up; medians:")
+    print(f"  {'floor':18s} {floor_s:7.2f} s  ({count} import-only notebooks; runs: "
+          f"{', '.join(f'{s:.2f}' for s in times['floor'])})")
+    print(line("make reproduce", times["make reproduce"], floor_s, REPRODUCE_FACTOR * floor_s))
+    print(line("make test", times["make test"], floor_s, TEST_SECONDS))
+    print(line("helpers.check", times["helpers.check"], floor_s, CHECK_SECONDS))
+    print(line("explorer redraw", redraws, floor_s, REDRAW_SECONDS))
+    print(line("widget redraw", [max(widgets)], floor_s, REDRAW_SECONDS))
+    print(f"  (cold make reproduce, the warm-up: {cold:.1f} s)")
     return 0
 
 

@@ -1,9 +1,11 @@
 """Check every registry row against a cohort directory and print the scorecard.
 
-    python -m helpers.check --data data [--strict]
+    python -m helpers.check --data data [--strict] [--out output]
 
 With --strict the exit status is 1 when any verdict differs from the registry's
 expected verdict (the reconstructed cohort's contract); user data need not meet it.
+The plates' cleaned tables are kept in `<out>/cleaned` (helpers.cleaning), the folder
+`make reproduce` uses: while the plate files are unchanged they are read, not cleaned again.
 """
 from __future__ import annotations
 
@@ -13,17 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.analysis import add_covariates, left_out_by_row, reproduce
+from helpers import ROOT
+from helpers.analysis import cohort_scorecard
 from helpers.cohort import load_cohort
 from helpers.errors import cli_errors
-from helpers.registry import VERDICTS, scorecard
+from helpers.registry import VERDICTS
 
 
-def run(data_dir: Path, keep_failed_plates: bool = False) -> pd.DataFrame:
-    """The scorecard of a cohort directory, saying which rows lost patients."""
-    cohort = load_cohort(data_dir, keep_failed_plates=keep_failed_plates)
-    left_out = left_out_by_row(add_covariates(cohort.table), cohort.excluded)
-    return scorecard(reproduce(cohort.table), left_out=left_out)
+def run(data_dir: Path, keep_failed_plates: bool = False, cache_dir: Path | None = None) -> pd.DataFrame:
+    """The scorecard of a cohort directory (analysis.cohort_scorecard), its cleaned tables
+    kept in `cache_dir` (helpers.cleaning)."""
+    return cohort_scorecard(load_cohort(data_dir, cache_dir, keep_failed_plates))
 
 
 def format_scorecard(card: pd.DataFrame) -> str:
@@ -55,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="fail when a verdict differs from the expected one")
     parser.add_argument("--keep-failed-plates", action="store_true",
                         help="let plates that fail QC feed the statistics (their results stay flagged)")
+    parser.add_argument("--out", type=Path, default=ROOT / "output",
+                        help="output folder whose cleaned/ keeps the cleaned tables (git-ignored)")
     args = parser.parse_args(argv)
     with cli_errors():
-        card = run(args.data, args.keep_failed_plates)
+        card = run(args.data, args.keep_failed_plates, args.out / "cleaned")
     print("Reconstructed cohort (synthetic data, not the original patients):", args.data)
     print(format_scorecard(card))
     unexpected = card[card["verdict"] != card["expected_verdict"]]

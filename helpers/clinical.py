@@ -10,6 +10,7 @@ the cross-column rules tying `n_sites`, `dominant_site`, `liver_metastasis` and
 the file, the spreadsheet line (header = line 1) and the column.
 """
 
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -45,8 +46,8 @@ RESPONSES = ("CR", "PR", "NC", "PD", "NE")  # best response (WHO/UICC); NE = not
 OPTIONAL_COLUMNS = ("age", "dfi_months", "er_status", "crp_mg_dl", "response")
 ID_COLUMNS = ("patient_id", "sample_id")
 # Typed columns: (full-match pattern of the CSV text, error text, dtype while validating, dtype returned).
-_INT = (r"[+-]?\d+", "is not an integer", "Int64", "int64")
-_FLOAT = (r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", "is not a number (use '.' for decimals)", "Float64",
+_INT = (r"[+-]?[0-9]+", "is not an integer", "Int64", "int64")
+_FLOAT = (r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", "is not a number (use '.' for decimals)", "Float64",
           "float64")
 _BOOL = (r"(?i:true|false)", "is not true or false", "boolean", "bool")
 _TYPED = {
@@ -66,7 +67,9 @@ def _valid_sites(text: str) -> bool:
     return len(set(names)) == len(names) and set(names) <= set(SITES)
 
 
-def _dominant_site(sites: list[str]) -> str:
+def dominant_site(sites: list[str]) -> str:
+    """The dominant site of a patient's metastatic sites: visceral if liver, lung or pleura is
+    involved, else bone if bone is, else soft tissue."""
     if set(sites) & set(VISCERAL_SITES):
         return "visceral"
     return "bone" if "bone" in sites else "soft_tissue"
@@ -124,7 +127,7 @@ CLINICAL_SCHEMA = pa.DataFrameSchema(
         _agrees_with_sites("n_sites", lambda s, n: len(s) == n, "does not equal the number of sites listed in sites"),
         _agrees_with_sites(
             "dominant_site",
-            lambda s, d: _dominant_site(s) == d,
+            lambda s, d: dominant_site(s) == d,
             "contradicts sites (visceral if liver/lung/pleura, else bone if bone, else soft_tissue)",
         ),
         _agrees_with_sites("liver_metastasis", lambda s, v: v == ("liver" in s), "disagrees with 'liver' in sites"),
@@ -134,32 +137,49 @@ CLINICAL_SCHEMA = pa.DataFrameSchema(
 
 
 def _read_cells(path: Path) -> pd.DataFrame:
-    """All cells as text ('' when empty), indexed by spreadsheet line number; blank lines dropped."""
+    """All cells as text, stripped ('' when empty), indexed by spreadsheet line number; blank
+    lines and unnamed empty columns (trailing separators) dropped."""
     def fail(message, line=None):
         return InputError.at(path, message, line=line)
     try:
-        cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                            encoding="utf-8-sig")
+        head = Path(path).read_bytes()[:4]
     except FileNotFoundError:
         raise fail("no such file: the data directory needs raw/clinical.csv") from None
+    if head.startswith(b"PK"):
+        raise fail("is an Excel workbook, not CSV text: save it as 'CSV UTF-8 (comma delimited)'")
+    first = Path(path).read_bytes().split(b"\n", 1)[0]
+    if first.count(b";") >= 2 and b"," not in first:
+        raise fail("uses ';' as separator: save it comma-separated with '.' for decimals", line=1)
+    try:
+        cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                            encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise fail(f"is not UTF-8 text (byte {err.start}): save it as CSV UTF-8") from None
     except pd.errors.EmptyDataError:
         raise fail("is empty") from None
     except pd.errors.ParserError as err:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if m:
+            raise fail(f"has {m[3]} fields where the header has {m[1]}: quote cells that hold a comma",
+                       line=int(m[2])) from None
         raise fail(f"is not a valid CSV file: {err}") from None
     header = [name.strip() for name in cells.iloc[0]]
+    cells = cells.apply(lambda col: col.str.strip()).set_axis(header, axis="columns")
+    unnamed_empty = [i for i, name in enumerate(header) if name == "" and (cells.iloc[1:, i] == "").all()]
+    cells = cells.drop(columns=cells.columns[unnamed_empty])
+    header = list(cells.columns)
     counts = Counter(header)
     problems = [f"missing column {name}" for name in CLINICAL_COLUMNS if name not in counts]
-    problems += [f"duplicate column {name}" for name, n in counts.items() if n > 1]
+    problems += [f"duplicate column {name!r}" for name, n in counts.items() if n > 1]
+    problems += ["a column has no name" for name in counts if name == ""]
     if problems:
         raise InputError([Problem(display_name(path), text, line=1) for text in problems])
-    cells = cells.iloc[1:].set_axis(header, axis="columns")
+    cells = cells.iloc[1:]
     cells.index += 1  # row 0 is the header on line 1
     cells = cells[(cells != "").any(axis="columns")]
     if cells.empty:
         raise fail("has no data rows")
-    return cells.apply(lambda col: col.str.strip())
+    return cells
 
 
 def normalized_id(text: str) -> str:
@@ -194,6 +214,8 @@ def load_clinical(path) -> pd.DataFrame:
     for column, (pattern, error, dtype, _) in _TYPED.items():
         values = frame[column]
         bad = ~values.str.fullmatch(pattern, na=True)
+        if dtype != "boolean":  # a number too large for its type (1e400) is as bad as text
+            bad |= values.where(~bad).map(lambda v: not (pd.isna(v) or abs(float(v)) < 1e15))
         for line, value in values[bad].items():
             problems.setdefault((line, column), f"value {value!r} {error}")
         values = values.mask(bad)  # left missing, so the schema checks the rest of the column

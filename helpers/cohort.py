@@ -1,48 +1,29 @@
-"""Load a cohort directory: validated clinical table + cleaned assay plates, joined per patient."""
+"""Load a cohort directory: the validated clinical table joined per patient to the cleaned
+assay results (helpers.cleaning)."""
 from __future__ import annotations
 
-import hashlib
-import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from helpers import assay, plates
-from helpers.assay import CleanedAssays, clean
+from helpers import plates
+from helpers.cleaning import CleanedTables, cleaned_tables
 from helpers.clinical import load_clinical, normalized_id
 from helpers.errors import InputError, Problem
 
 ANALYTES = tuple(plates.ASSAYS)
+# cleaned concentrations column -> suffix of the cohort table column (e.g. il6, il6_status)
+JOINED = {"value_for_stats_pg_ml": "", "status": "_status", "detectable": "_detectable", "censored": "_censored",
+          "lloq_pg_ml": "_lloq", "uloq_pg_ml": "_uloq"}
 
 
 @dataclass(frozen=True)
 class Cohort:
     clinical: pd.DataFrame
-    assays: CleanedAssays
+    assays: CleanedTables
     table: pd.DataFrame  # one row per patient: clinical columns + per analyte value / status / detectable
     excluded: pd.DataFrame  # patient_id, sample_id, analyte, reason: results the statistics do not use
-
-
-def cleaned_assays(raw: Path, cache_dir: Path | None = None, keep_failed_plates: bool = False) -> CleanedAssays:
-    """Clean every plate under `raw`. With `cache_dir`, the result is kept there under a key
-    made of the plate files, the cleaning code and the options, so notebooks after the first reuse it."""
-    if cache_dir is None:
-        return clean(plates.load_plates(raw), keep_failed_plates)
-    digest = hashlib.sha256(repr(keep_failed_plates).encode())
-    sources = sorted(p for p in raw.rglob("*") if p.is_file() and p.name != "clinical.csv")
-    for path in [*sources, Path(assay.__file__), Path(plates.__file__)]:
-        digest.update(str(path.relative_to(path.parent.parent)).encode() + path.read_bytes())
-    cached = Path(cache_dir) / f"cleaned-{digest.hexdigest()[:20]}.pkl"
-    if cached.is_file():
-        return pickle.loads(cached.read_bytes())
-    result = clean(plates.load_plates(raw), keep_failed_plates)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(result))
-    tmp.replace(cached)  # atomic: notebooks running in parallel never see half a file
-    return result
 
 
 def _cross_file_problems(clinical: pd.DataFrame, wells: pd.DataFrame) -> list[Problem]:
@@ -64,12 +45,24 @@ def _cross_file_problems(clinical: pd.DataFrame, wells: pd.DataFrame) -> list[Pr
     return problems
 
 
+# columns the cohort table and the analyses make; an extra clinical column may not take these names
+RESERVED = {a.lower() + suffix for a in ANALYTES for suffix in JOINED.values()} | {
+    "il6_high", "dfi_short", "multiple_sites", "visceral", "er_negative", "age_per_10y", "responder"}
+
+
+def _reserved_names(clinical: pd.DataFrame) -> list[Problem]:
+    return [Problem("raw/clinical.csv", "this name is reserved for a column the analysis computes; rename the "
+                    "extra column", line=1, column=name) for name in clinical.columns if name in RESERVED]
+
+
 def load_cohort(data_dir: Path, cache_dir: Path | None = None, keep_failed_plates: bool = False) -> Cohort:
-    """Read `<data_dir>/raw`, clean the plates (see cleaned_assays) and join each patient's
-    results. Problems in the clinical table, the plate files and between them are raised
-    together as one InputError. A patient with no usable result for an analyte (never
-    measured, or only on a plate that failed QC) stays in the table with that analyte
-    missing, and is listed in `excluded` with the reason."""
+    """Read `<data_dir>/raw/clinical.csv` and the cleaned tables of the plates, kept in
+    `cache_dir` (helpers.cleaning.cleaned_tables: read when up to date, else cleaned first; the
+    notebooks use `<output_dir>/cleaned`), and join each patient's results. Problems in the
+    clinical table, the plate files and between them are raised together as one InputError.
+    A patient with no usable result for an analyte (never measured, or only on a plate that
+    failed QC) stays in the table with that analyte missing, and is listed in `excluded` with
+    the reason."""
     raw = Path(data_dir) / "raw"
     problems, clinical, assays = [], None, None
     for step in ("clinical", "plates"):
@@ -77,17 +70,18 @@ def load_cohort(data_dir: Path, cache_dir: Path | None = None, keep_failed_plate
             if step == "clinical":
                 clinical = load_clinical(raw / "clinical.csv")
             else:
-                assays = cleaned_assays(raw, cache_dir, keep_failed_plates)
+                assays = cleaned_tables(data_dir, cache_dir, keep_failed_plates)
         except InputError as err:
             problems += err.problems
+    if clinical is not None:
+        problems += _reserved_names(clinical)
     if clinical is not None and assays is not None:
         problems += _cross_file_problems(clinical, assays.wells)
     if problems:
         raise InputError(problems)
-    conc = assays.concentrations
-    wide = conc.pivot(index="sample_id", columns="analyte",
-                      values=["value_for_stats", "status", "detectable", "censored", "lloq_pg_ml", "uloq_pg_ml"])
-    wide.columns = [f"{a.lower()}_{v}".replace("_value_for_stats", "").replace("_pg_ml", "") for v, a in wide.columns]
+    conc = assays.concentrations.assign(censored=lambda c: c["censoring"].replace("none", ""))
+    wide = conc.pivot(index="sample_id", columns="analyte", values=list(JOINED))
+    wide.columns = [a.lower() + JOINED[v] for v, a in wide.columns]
     table = clinical.merge(wide.reset_index(), on="sample_id", how="left", validate="one_to_one")
     for a in ANALYTES:
         for col, fill in ((a.lower(), float("nan")), (f"{a.lower()}_status", "no result"),
@@ -97,19 +91,26 @@ def load_cohort(data_dir: Path, cache_dir: Path | None = None, keep_failed_plate
                 table[col] = fill
         table[a.lower()] = table[a.lower()].astype(float)
         table[f"{a.lower()}_status"] = table[f"{a.lower()}_status"].fillna("no result")
-        table[f"{a.lower()}_detectable"] = table[f"{a.lower()}_detectable"].astype("boolean")
+        detectable = table[f"{a.lower()}_detectable"].astype("boolean")
+        table[f"{a.lower()}_detectable"] = detectable.mask(table[a.lower()].isna())  # no usable result: unknown
     return Cohort(clinical, assays, table, exclusions(table, assays))
 
 
-def exclusions(table: pd.DataFrame, assays: CleanedAssays) -> pd.DataFrame:
+def exclusions(table: pd.DataFrame, assays: CleanedTables) -> pd.DataFrame:
     """Every (patient, analyte) whose result the statistics cannot use, with the reason."""
     rows = []
-    reasons = assays.concentrations.set_index(["sample_id", "analyte"])["exclusion"] \
-        if "exclusion" in assays.concentrations else pd.Series(dtype=str)
+    reasons = assays.concentrations.set_index(["sample_id", "analyte"])["exclusion"]
+    wells = assays.wells[assays.wells["role"] == "sample"].groupby(["sample_id", "analyte"])
     for a in ANALYTES:
         missing = table[table[a.lower()].isna()]
         for rec in missing.to_dict("records"):
-            reason = reasons.get((rec["sample_id"], a), "") or "no measurement of this sample on any plate"
+            key = (rec["sample_id"], a)
+            reason = reasons.get(key, "")
+            if not reason and key in wells.groups:  # on a plate, but no well gave a usable reading
+                g = wells.get_group(key)
+                reason = "no usable well: " + "; ".join(f"{p} {w}: {r}" for p, w, r in
+                                                         zip(g["plate_id"], g["well"], g["reason"]))
+            reason = reason or "no measurement of this sample on any plate"
             rows.append({"patient_id": rec["patient_id"], "sample_id": rec["sample_id"], "analyte": a,
                          "reason": reason})
     return pd.DataFrame(rows, columns=["patient_id", "sample_id", "analyte", "reason"])

@@ -80,7 +80,7 @@ def detectability(table: pd.DataFrame, concentrations: pd.DataFrame,
     below the LLOQ and below the LOD, and the in-well LLOQ (pg/ml) of its plates (lowest
     and highest, before any dilution). `table` is a cohort table (columns `<analyte>_status`
     and `<analyte>_detectable`, lower case), `concentrations` the cleaned results
-    (helpers.assay.CleanedAssays.concentrations)."""
+    (helpers.cleaning.CleanedTables.concentrations)."""
     rows = []
     for analyte in analytes:
         a = analyte.lower()
@@ -133,19 +133,3 @@ def fisher_display(fisher: pd.DataFrame) -> pd.DataFrame:
                      "odds ratio": rec["odds_ratio"], "P": rec["p"],
                      "smallest possible P": smallest_fisher_p(rec["table"])})
     return pd.DataFrame(rows).set_index(["cytokine", "variable"])
-
-
-def registry_by_notebook(registry: pd.DataFrame, plan: dict) -> pd.DataFrame:
-    """Registry rows grouped by the notebook that handles them. `plan` maps a notebook name
-    to (first, last) id prefixes, e.g. {"03": ("R07", "R10")}: the rows from the first id
-    starting with `first` to the last id starting with `last`, in registry order. A row may
-    belong to several notebooks. Returns the registry columns plus `notebook`, indexed by id."""
-    ids = list(registry.index)
-    parts = []
-    for notebook, (first, last) in plan.items():
-        starts = [i for i, rid in enumerate(ids) if rid.startswith(first)]
-        ends = [i for i, rid in enumerate(ids) if rid.startswith(last)]
-        if not starts or not ends or ends[-1] < starts[0]:
-            raise ValueError(f"notebook {notebook}: no registry rows from {first} to {last}")
-        parts.append(registry.iloc[starts[0]:ends[-1] + 1].assign(notebook=notebook))
-    return pd.concat(parts)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import yaml
 
-ENVIRONMENT_YML = Path(__file__).resolve().parent.parent / "environment.yml"
+from helpers import ROOT
+
+ENVIRONMENT_YML = ROOT / "environment.yml"
 
 # conda-forge package name -> PyPI distribution name, where they differ.
 CONDA_TO_PYPI = {

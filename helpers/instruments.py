@@ -32,6 +32,10 @@ all of them are in helpers.instrument_writers):
   plate names like 'Plate 3' are recognised; error code '****' (assumed, not verified against
   SkanIt). allotropy takes a cell reading exactly 0 for an error: that well is an InputError.
 
+allotropy's own check of its document against the ASM JSON schema is skipped (`_document`):
+it tests allotropy's output rather than the file, takes most of the parse time (and the schema
+module most of allotropy's import time), and every value used here is checked below anyway.
+
 Where allotropy fails on text in a number cell, the raw file is searched for the cell so
 the error can name the well. Numbers written with a decimal comma or a thousands
 separator ('0,532', '1,234'), which allotropy would read as 0.532 and 1.234, are refused.
@@ -107,8 +111,6 @@ def read_export(path, vendor: str) -> list[PlateRead]:
     """Every (plate, read) in a plate-reader export, in file order, read with allotropy.
     Raises InputError for an unreadable file, a number written with a decimal comma, text
     that is neither a number nor one of the vendor's error codes, or an infinite value."""
-    from allotropy.to_allotrope import allotrope_from_file
-
     path = Path(path)
     if vendor not in _ALLOTROPY:
         raise InputError.at(path, f"unknown plate reader software {vendor!r}; known: {', '.join(_ALLOTROPY)}")
@@ -117,7 +119,7 @@ def read_export(path, vendor: str) -> list[PlateRead]:
     member, software = _ALLOTROPY[vendor]
     encoding = _encoding(path.read_bytes()) if vendor in TEXT_DELIMITERS else None
     try:
-        asm = allotrope_from_file(str(path), member, encoding=encoding)
+        asm = _document(path, member, encoding)
     except Exception as exc:  # allotropy raises its own errors and bare ValueError/KeyError/IndexError
         rows = None
         with contextlib.suppress(Exception):  # only to locate the cause; allotropy's message stands otherwise
@@ -125,10 +127,30 @@ def read_export(path, vendor: str) -> list[PlateRead]:
         if rows is not None:
             _check_decimal_marks(path, rows)
             _check_text_in_grids(path, vendor, rows, exc)
+        said = "".join(c if c.isprintable() else "?" for c in str(exc))[:300]
         raise InputError.at(path, f"allotropy could not read this {software} export ({vendor}): "
-                                  f"{type(exc).__name__}: {exc}") from exc
+                                  f"{type(exc).__name__}: {said}. Check that raw/plates.csv names the "
+                                  f"software that wrote this file, and that the file is complete") from exc
     _check_decimal_marks(path, _raw_rows(path, vendor, encoding))
     return _plate_reads(path, vendor, asm)
+
+
+def _document(path: Path, member: str, encoding: str | None) -> dict:
+    """allotropy's Allotrope Simple Model document of an export, as allotropy.to_allotrope's
+    allotrope_from_file builds it (same parser, same extension check), without the schema check."""
+    from allotropy.allotrope.converter import unstructure
+    from allotropy.exceptions import AllotropeConversionError
+    from allotropy.named_file_contents import NamedFileContents
+    from allotropy.parser_factory import Vendor
+
+    vendor = Vendor[member]
+    with open(path, "rb") as f:
+        named = NamedFileContents(f, str(path), encoding)
+        if named.extension not in vendor.supported_extensions:
+            raise AllotropeConversionError(f"Unsupported file extension '{named.extension}' for parser "
+                                           f"'{vendor.display_name}', expected one of "
+                                           f"'{vendor.supported_extensions}'.")
+        return unstructure(vendor.get_parser().to_allotrope(named))
 
 
 def select_read(reads: list[PlateRead], path, plate: str = "", read: str = "") -> PlateRead:
@@ -372,6 +394,9 @@ def _grids(rows: list[list[str]]) -> Iterator[list[tuple[str, str]]]:
         lettered = any(label in ROW_LETTERS for label in labels if label)
         cells, letter = [], None
         for n, (below, label) in enumerate(zip(body, labels)):
+            filled = [c.strip() for c in below if c.strip()]
+            if filled and filled[-1].startswith("[") and filled[-1].endswith("]"):
+                continue  # a row of the software's calculated values (Gen5 '[Concentration]'), not signals
             if lettered:
                 if label and label not in ROW_LETTERS:
                     break

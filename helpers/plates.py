@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -29,6 +30,8 @@ WELLS = [f"{r}{c}" for r in ROWS for c in COLS]
 ROLES = ("standard", "blank", "control", "sample")
 MANIFEST_REQUIRED = ("plate_id", "analyte", "export_file", "layout_file")
 MANIFEST_OPTIONAL = {"vendor": "softmax", "plate": "", "read": ""}
+LAYOUT_FIELDS = ("role", "nominal_pg_ml", "sample_id", "dilution")
+WELLMAP_COLUMNS = ("well", "well0", "row", "col", "row_i", "col_j", "plate", "path")
 NOT_READ = "not read"  # read_error of a layout well that the export does not contain
 
 # analyte -> (technique, read mode, wavelength in nm or None); the reconstructed study's assays
@@ -104,7 +107,11 @@ def read_layout(path: Path) -> tuple[dict, pd.DataFrame]:
     path = Path(path)
     name = display_name(path)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if text.startswith("\ufeff"):
+            raise InputError.at(path, "starts with a byte-order mark, which TOML forbids: save it as UTF-8 "
+                                      "without BOM", line=1)
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(err))
         raise InputError.at(path, f"TOML syntax error: {str(err).split(' (at')[0]}",
@@ -122,7 +129,12 @@ def read_layout(path: Path) -> tuple[dict, pd.DataFrame]:
         df = wellmap.load(path)
     except Exception as exc:  # wellmap raises its own LayoutError and others; name the file either way
         raise InputError.at(path, f"not a readable wellmap layout ({exc})") from None
-    for col in ("role", "nominal_pg_ml", "sample_id", "dilution"):
+    unknown = [c for c in df.columns if c not in LAYOUT_FIELDS + WELLMAP_COLUMNS + tuple(expt)]
+    if unknown:  # a misspelt field (dillution) would otherwise be ignored and misread the plate
+        raise InputError([Problem(name, f"unknown field {key!r}; a layout sets only {', '.join(LAYOUT_FIELDS)}",
+                                  line=_line_of(text, rf"(?m)^\s*{re.escape(key)}\s*="), column=key)
+                          for key in unknown])
+    for col in LAYOUT_FIELDS:
         if col not in df:
             df[col] = np.nan
     for rec in df.to_dict("records"):
@@ -179,6 +191,9 @@ def load_manifest(raw_dir: Path, analytes=tuple(ASSAYS)) -> pd.DataFrame:
     for col, default in MANIFEST_OPTIONAL.items():
         manifest[col] = manifest[col].str.strip().replace("", default) if col in manifest else default
     manifest = manifest.apply(lambda c: c.str.strip())
+    for col in ("export_file", "layout_file"):  # a Windows path names the same file
+        drive = manifest[col].str.match(r"^[A-Za-z]:")
+        manifest[col] = manifest[col].where(drive, manifest[col].str.replace("\\", "/"))
     manifest["line"] = range(2, len(manifest) + 2)
     problems = []
     for rec in manifest.to_dict("records"):
@@ -208,7 +223,7 @@ def load_manifest(raw_dir: Path, analytes=tuple(ASSAYS)) -> pd.DataFrame:
 
 def _path_problem(raw_dir: Path, text: str) -> str:
     """Why a manifest path is not usable ('' when it is): absolute, leaving raw/, or missing."""
-    posix = PurePosixPath(text.replace("\\", "/"))
+    posix = PurePosixPath(text)
     if posix.is_absolute() or re.match(r"^[A-Za-z]:", text):
         return f"{text!r} is an absolute path; give it relative to raw/"
     if ".." in posix.parts:
@@ -226,7 +241,7 @@ def _check_read_fits(entry: dict, read, export: str) -> None:
     if read.read_mode != mode or (wavelength is not None and primary != wavelength):
         got = read.read_mode + (f" at {primary:g} nm" if primary else "")
         want = mode + (f" at {wavelength:g} nm" if wavelength else "")
-        raise InputError.at(export, f"plate {entry['plate_id']} is a {got} read, but the {entry['analyte']} "
+        raise InputError.at(export, f"plate {entry['plate_id']} was read as {got}, but the {entry['analyte']} "
                                     f"{technique} is read as {want} (raw/plates.csv line {entry['line']})",
                             column="read")
 
@@ -239,7 +254,11 @@ def load_plate(raw_dir: Path, entry: dict, reads: list) -> pd.DataFrame:
     from helpers.instruments import select_read
 
     export = Path(raw_dir) / entry["export_file"]
-    read = select_read(reads, export, plate=entry["plate"] or entry["plate_id"], read=entry["read"])
+    try:
+        read = select_read(reads, export, plate=entry["plate"] or entry["plate_id"], read=entry["read"])
+    except InputError as err:  # name the manifest row that asked for it too
+        where = f" (asked for by raw/plates.csv line {entry['line']}, columns plate and read)"
+        raise InputError([replace(p, message=p.message + where) for p in err.problems]) from None
     _check_read_fits(entry, read, export)
     expt, layout = read_layout(Path(raw_dir) / entry["layout_file"])
     where = f"raw/plates.csv line {entry['line']}"

@@ -22,13 +22,13 @@ import pandas as pd
 import yaml
 from scipy import optimize
 
-from helpers import analysis, assay, plates, stats
+from helpers import ROOT, analysis, assay, plates, stats, survival
+from helpers.clinical import dominant_site
 from helpers.errors import InputError, Problem, cli_errors, display_name
-from helpers.registry import load_registry
+from helpers.registry import load_registry, reported_value
 
-ROOT = Path(__file__).resolve().parent.parent
 ASSUMPTIONS = ROOT / "data" / "assumptions.yaml"
-N = 46
+N = int(reported_value(load_registry(), "R01"))  # the paper's number of patients
 SAMPLE_SLOTS = [(r, c) for c in (4, 6, 8) for r in plates.ROWS]  # duplicate pairs: columns c, c+1
 RETEST_WELLS = ("G3", "H3")
 
@@ -59,9 +59,37 @@ def load_assumptions(path: Path = ASSUMPTIONS) -> dict:
         problems.append(Problem(display_name(path), "must be {value: ..., why: ...}", column=where or "(top)"))
         return None
     result = values(read_yaml(path), "")
+    if not problems and Path(path).resolve() != ASSUMPTIONS.resolve():
+        problems = [Problem(display_name(path), text, column=where)
+                    for where, text in _shape_problems(result, load_assumptions(ASSUMPTIONS), "")]
     if problems:
         raise InputError(problems)
     return result
+
+
+def _shape_problems(value, reference, where: str) -> list[tuple[str, str]]:
+    """(key path, message) where `value` departs from the committed assumptions' shape: a
+    missing or unknown key, another type, or a negative number where the committed one is not."""
+    def kind(v):
+        return "an integer" if isinstance(v, int) and not isinstance(v, bool) else \
+            "a number" if isinstance(v, float) else "a list" if isinstance(v, list) else \
+            "a mapping" if isinstance(v, dict) else "text" if isinstance(v, str) else type(v).__name__
+    if isinstance(reference, dict) and isinstance(value, dict):
+        out = [(f"{where}.{k}".lstrip("."), "missing") for k in reference if k not in value]
+        out += [(f"{where}.{k}".lstrip("."), f"unknown key (expected one of {', '.join(map(str, reference))})")
+                for k in value if k not in reference]
+        for k in reference.keys() & value.keys():
+            out += _shape_problems(value[k], reference[k], f"{where}.{k}".lstrip("."))
+        return out
+    if isinstance(reference, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)  # 2 for 2.0 is fine
+    if kind(value) != kind(reference):
+        return [(where, f"{value!r} is {kind(value)}, expected {kind(reference)} (like {reference!r})")]
+    if isinstance(reference, (int, float)) and reference >= 0 and value < 0:
+        return [(where, f"{value!r} is negative")]
+    if isinstance(reference, list) and reference and value:
+        return [p for v in value for p in _shape_problems(v, reference[0], where)][:1]
+    return []
 
 
 # ---------------------------------------------------------------- rank-level statistics
@@ -73,16 +101,12 @@ def _midranks(n: int, n_tied_bottom: int) -> np.ndarray:
 
 
 def _mw_p(member_ranks: np.ndarray, n: int, n_tied: int) -> tuple[float, float]:
-    """Two-sided Mann-Whitney P (normal approximation, tie and continuity corrected) of a
-    group with the given midranks among n values, and U - mean (positive: group higher)."""
+    """The Mann-Whitney P (stats.mann_whitney_normal_p, as stats.mann_whitney reports it) of a
+    group with the given midranks among n values whose lowest n_tied tie, and U - mean
+    (positive: group higher). Works on ranks so the design search can call it per swap."""
     n1 = len(member_ranks)
-    n2 = n - n1
     u = member_ranks.sum() - n1 * (n1 + 1) / 2
-    tie = (n_tied ** 3 - n_tied) / (n * (n - 1))
-    sd = math.sqrt(n1 * n2 / 12 * ((n + 1) - tie))
-    dev = u - n1 * n2 / 2
-    z = max(abs(dev) - 0.5, 0) / sd
-    return math.erfc(z / math.sqrt(2)), dev
+    return stats.mann_whitney_normal_p(u, n1, n - n1, (n_tied,)), u - n1 * (n - n1) / 2
 
 
 def _log_distance(p: float, low: float, high: float) -> float:
@@ -137,8 +161,7 @@ def _clinical_attributes(a: dict, rng: np.random.Generator) -> pd.DataFrame:
     df = pd.DataFrame({"sites": [";".join(s) for s in sites], "n_sites": [len(s) for s in sites]})
     df["liver_metastasis"] = df["sites"].str.contains("liver")
     df["pleural_effusion"] = df["sites"].str.contains("pleura")
-    viscer = df["sites"].str.contains("liver|lung|pleura")
-    df["dominant_site"] = np.where(viscer, "visceral", np.where(df["sites"].str.contains("bone"), "bone", "soft_tissue"))
+    df["dominant_site"] = [dominant_site(s) for s in sites]
     return df
 
 
@@ -281,16 +304,13 @@ def _crp(slot: np.ndarray, reg: pd.DataFrame, a: dict, rng: np.random.Generator)
     lo, hi = _target(reg.loc["R11a"], a["il6"]["search_margin"])
     crp_rank = pd.Series(crp).rank().to_numpy()
 
-    def r(cr):
-        return float(np.corrcoef(il6_rank, cr)[0, 1])
-
     for _ in range(20000):
-        current = r(crp_rank)
+        current = stats.pearson_r(il6_rank, crp_rank)  # Spearman's r: the values' mid-ranks
         if lo <= current <= hi:
             return crp
         i, j = rng.choice(N, 2, replace=False)
         crp_rank[[i, j]], crp[[i, j]] = crp_rank[[j, i]], crp[[j, i]]
-        if abs(r(crp_rank) - (lo + hi) / 2) > abs(current - (lo + hi) / 2):
+        if abs(stats.pearson_r(il6_rank, crp_rank) - (lo + hi) / 2) > abs(current - (lo + hi) / 2):
             crp_rank[[i, j]], crp[[i, j]] = crp_rank[[j, i]], crp[[j, i]]
     raise RuntimeError("CRP design search did not meet the registry target")
 
@@ -321,7 +341,7 @@ def _survival(table: pd.DataFrame, reg: pd.DataFrame, a: dict, rng: np.random.Ge
 def _survival_matches(t: pd.DataFrame, reg: pd.DataFrame, acc: dict) -> bool:
     if stats.logrank(t["os_months"], t["death"], t["il6_high"]).p > acc["significant_p_max"]:
         return False
-    multi = stats.cox(analysis.survival_frame(t), "os_months", "death", list(analysis.COX_COVARIATES))
+    multi = survival.multivariable_cox(t)
     key = multi.loc[["il6_high", "dfi_short"]]
     others = multi.drop(index=["il6_high", "dfi_short"])
     return bool((key["p"] <= acc["significant_p_max"]).all() and (key["hr"] > 1).all()
@@ -565,8 +585,11 @@ def build_plates(a: dict, seed: int, clinical: pd.DataFrame, designed: dict, out
 def assumption_problems(a: dict) -> list[str]:
     """Why assumption values (as load_assumptions returns them) cannot make the cohort, in
     plain words; empty when the sizes fit together."""
+    from helpers.instrument_writers import EXTENSIONS
+
     c, counts = a["cohort"], a["response"]["counts"]
-    problems = []
+    problems = [f"assay.exports: {analyte} is exported as {vendor!r}, not one of {', '.join(EXTENSIONS)}"
+                for analyte, vendor in a["assay"]["exports"].items() if vendor not in EXTENSIONS]
     if sum(counts.values()) != N:
         problems.append(f"response counts sum to {sum(counts.values())}, not {N}")
     for name in ("n_one_site", "n_visceral", "n_liver", "n_effusion"):
@@ -597,7 +620,11 @@ def build(out: Path, seed: int | None = None, assumptions: Path = ASSUMPTIONS) -
         raise InputError([Problem(display_name(assumptions), text) for text in problems])
     seed = a["seed"] if seed is None else seed
     reg = load_registry()
-    clinical, designed, draws = build_clinical(a, seed, reg)
+    try:
+        clinical, designed, draws = build_clinical(a, seed, reg)
+    except (ValueError, KeyError, TypeError, ZeroDivisionError) as err:  # values no cohort can meet
+        raise InputError.at(assumptions, f"the generator cannot build a cohort from these values "
+                                         f"({type(err).__name__}: {err})") from None
     out = Path(out)
     truth = build_plates(a, seed, clinical, designed, out)
     clinical.to_csv(out / "raw" / "clinical.csv", index=False, lineterminator="\n",

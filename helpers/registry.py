@@ -9,26 +9,39 @@ computed value is judged:
 A value that misses its interval but keeps the reported direction (the `direction`
 column, e.g. "> R07b") is "direction only"; anything else that misses is "not reproduced".
 A value the data cannot support (helpers.registry.not_computable) is "not computable".
+
+Each row has one owner, the notebook named in its `notebook` column: only that notebook
+submits the row's value (helpers.notebook.save_results); others may show it.
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
 from pathlib import Path
 
 import pandas as pd
 
+from helpers import ROOT
 from helpers.errors import InputError, Problem, display_name
 
-REGISTRY = Path(__file__).resolve().parent.parent / "data" / "reported" / "registry.csv"
+REGISTRY = ROOT / "data" / "reported" / "registry.csv"
 VERDICTS = ("reproduced", "direction only", "not reproduced", "not computable")
 KINDS = ("count", "rounded", "below", "above", "at_least")
-COLUMNS = ("id", "quantity", "reported", "kind", "low", "high", "direction", "expected_verdict", "note")
+COLUMNS = ("id", "quantity", "reported", "kind", "low", "high", "direction", "expected_verdict", "notebook", "note")
 NOT_COMPUTABLE = "not computable: "
 
 
 def not_computable(reason: str) -> str:
     """The value of a registry row that the data cannot support, carrying the reason."""
     return NOT_COMPUTABLE + reason
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _row_problems(rec: dict, ids: set) -> list[tuple[str, str]]:
@@ -53,8 +66,12 @@ def _row_problems(rec: dict, ids: set) -> list[tuple[str, str]]:
             out.append(("direction", f"{rec['direction']!r} is not '< X' or '> X'"))
         elif parts[1][0].isalpha() and parts[1] not in ids:
             out.append(("direction", f"{rec['direction']!r} refers to an id not in the registry"))
+        elif not parts[1][0].isalpha() and not _is_number(parts[1]):
+            out.append(("direction", f"{rec['direction']!r}: {parts[1]!r} is neither a registry id nor a number"))
     if rec["expected_verdict"] and rec["expected_verdict"] not in VERDICTS:
         out.append(("expected_verdict", f"{rec['expected_verdict']!r} is not one of {', '.join(VERDICTS)}"))
+    if not rec["notebook"]:
+        out.append(("notebook", "names no notebook that owns the row"))
     return out
 
 
@@ -64,9 +81,14 @@ def load_registry(path: Path = REGISTRY) -> pd.DataFrame:
     operators or partners, missing columns) are an InputError naming line and column."""
     path = Path(path)
     try:
-        reg = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError.at(path, f"is not a readable CSV file ({err})") from None
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError.at(path, f"is not a readable UTF-8 CSV file ({err})") from None
+    ragged = [Problem(display_name(path), f"has {len(row)} fields where the header has {len(rows[0])}",
+                      line=line) for line, row in enumerate(rows[1:], start=2) if row and len(row) != len(rows[0])]
+    if not rows or ragged:
+        raise InputError(ragged or [Problem(display_name(path), "is empty")])
+    reg = pd.DataFrame([row for row in rows[1:] if row], columns=rows[0])
     missing = [c for c in COLUMNS if c not in reg.columns]
     if missing:
         raise InputError([Problem(display_name(path), f"missing column {c}", line=1) for c in missing])
@@ -84,6 +106,15 @@ def load_registry(path: Path = REGISTRY) -> pd.DataFrame:
     for col in ("low", "high"):
         reg[col] = pd.to_numeric(reg[col].replace("", None)).astype(float)
     return reg
+
+
+def reported_value(registry: pd.DataFrame, rid: str) -> float:
+    """The number a registry row prints (its `reported` column), for rows that print one."""
+    text = registry.loc[rid, "reported"]
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"registry row {rid} prints {text!r}, not a number") from None
 
 
 def _fmt(x: float) -> str:
@@ -142,19 +173,27 @@ def scorecard(values: dict, ids=None, registry: pd.DataFrame | None = None, left
     return card
 
 
-def gather_results(results_dir: Path, exclude: tuple = ()) -> tuple[dict, dict]:
+def not_owned(notebook: str, ids, registry: pd.DataFrame | None = None) -> list[str]:
+    """The ids among `ids` whose registry row `notebook` does not own (unknown ids included)."""
+    reg = load_registry() if registry is None else registry
+    owners = reg["notebook"]
+    return [rid for rid in ids if owners.get(rid) != notebook]
+
+
+def gather_results(results_dir: Path, registry: pd.DataFrame | None = None) -> tuple[dict, dict]:
     """Values and their source notebooks from every `<notebook>.json` in `results_dir`
-    (helpers.notebook.save_results). Two notebooks reporting different values for the
-    same id is an error naming both."""
+    (helpers.notebook.save_results). A value submitted by a notebook that does not own its
+    row is an error naming both."""
     import json
 
+    reg = load_registry() if registry is None else registry
     values, sources = {}, {}
     for path in sorted(Path(results_dir).glob("*.json")):
-        if path.stem in exclude:
-            continue
-        for rid, value in json.loads(path.read_text(encoding="utf-8"))["values"].items():
-            if rid in values and values[rid] != value:
-                raise ValueError(f"{rid}: {sources[rid]} reports {values[rid]!r} but {path.stem} reports {value!r}")
-            values[rid] = value
-            sources[rid] = f"{sources[rid]}, {path.stem}" if rid in sources else path.stem
+        submitted = json.loads(path.read_text(encoding="utf-8"))["values"]
+        stray = not_owned(path.stem, submitted, reg)
+        if stray:
+            raise ValueError(f"{path.name} submits {', '.join(stray)}, owned by "
+                             f"{', '.join(str(reg['notebook'].get(rid, 'no notebook')) for rid in stray)}")
+        values |= submitted
+        sources |= dict.fromkeys(submitted, path.stem)
     return values, sources

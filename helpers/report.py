@@ -4,25 +4,26 @@ differs from the registry's expectation.
 
     python -m helpers.report --data data --out output [--jobs 2]
 
-Notebooks run with papermill (kernel python3) in a pool of worker processes; the scorecard
-notebook (07) runs last because it gathers the others' results. The plates are cleaned once
-up front into `<out>/cache`, and every notebook reuses that.
+Notebooks run with papermill (kernel python3, one kernel per notebook) in a pool of worker
+processes, the ones that took longest in the last run first; the scorecard notebook (07) runs
+last because it gathers the others' results. The first step cleans the plates into the
+cleaned tables of `<out>/cleaned` (helpers.cleaning; skipped while they are up to date), and
+every notebook reads those.
 """
 from __future__ import annotations
 
 import argparse
-import html
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 
+from helpers import ROOT
 from helpers.errors import cli_errors
-from helpers.notebook import RECONSTRUCTED_LABEL
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 SCORECARD_NOTEBOOK = "07_scorecard"
 
@@ -52,38 +53,33 @@ def execute(path: Path, out_dir: Path, parameters: dict) -> tuple[str, float, st
     return path.stem, time.perf_counter() - start, error
 
 
+def last_duration(path: Path, out_dir: Path) -> float:
+    """Seconds the notebook took in the last run into `out_dir` (papermill's metadata), or
+    infinity when it has not run there."""
+    try:
+        return float(nbformat.read(out_dir / "notebooks" / path.name, as_version=4).metadata["papermill"]["duration"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return float("inf")
+
+
 def run_all(paths: list[Path], out_dir: Path, parameters: dict, jobs: int) -> list[tuple[str, float, str]]:
-    """Execute every notebook; the scorecard notebook after all the others."""
-    first = [p for p in paths if p.stem != SCORECARD_NOTEBOOK]
+    """Execute every notebook, the longest of the last run first (so the pool ends together);
+    the scorecard notebook after all the others. Runs are returned in the order of `paths`."""
+    first = sorted((p for p in paths if p.stem != SCORECARD_NOTEBOOK), key=lambda p: -last_duration(p, out_dir))
     last = [p for p in paths if p.stem == SCORECARD_NOTEBOOK]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         runs = list(pool.map(execute, first, [out_dir] * len(first), [parameters] * len(first)))
-    return runs + [execute(p, out_dir, parameters) for p in last]
+    runs += [execute(p, out_dir, parameters) for p in last]
+    order = {p.stem: i for i, p in enumerate(paths)}
+    return sorted(runs, key=lambda run: order[run[0]])
 
 
 def to_html(out_dir: Path, runs: list[tuple[str, float, str]], card: pd.DataFrame | None) -> Path:
-    """Static HTML of each executed notebook and an index page linking them."""
-    import nbformat
-    from nbconvert import HTMLExporter
+    """The report as a static site in `<out_dir>/html/` (helpers.site): a page per executed
+    notebook and an index page; returns the index."""
+    from helpers.site import build
 
-    (out_dir / "html").mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter()
-    items = []
-    for name, seconds, error in runs:
-        executed = out_dir / "notebooks" / f"{name}.ipynb"
-        if executed.is_file():
-            body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-            (out_dir / "html" / f"{name}.html").write_text(body, encoding="utf-8")
-        state = f"<b>failed</b>: {html.escape(error)}" if error else f"ran in {seconds:.1f} s"
-        items.append(f'<li><a href="{name}.html">{name}</a> ({state})</li>')
-    summary = "" if card is None else card.to_html(escape=True, na_rep="")
-    page = (f"<!doctype html><meta charset='utf-8'><title>IL-6 in metastatic breast cancer: reproduction</title>"
-            f"<h1>Zhang &amp; Adachi (1999): reproduction on a reconstructed cohort</h1>"
-            f"<p><b>{RECONSTRUCTED_LABEL}</b></p>"
-            f"<h2>Notebooks</h2><ul>{''.join(items)}</ul><h2>Scorecard</h2>{summary}")
-    index = out_dir / "html" / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+    return build(out_dir, runs, card, root=ROOT)
 
 
 def read_scorecard(out_dir: Path) -> pd.DataFrame | None:
@@ -103,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     from helpers.check import summary
     from helpers.cohort import load_cohort
 
-    with cli_errors():  # clean once; fail early on bad data
-        load_cohort(data_dir, cache_dir=out_dir / "cache", keep_failed_plates=args.keep_failed_plates)
+    with cli_errors():  # clean once (helpers.cleaning); fail early on bad data
+        load_cohort(data_dir, cache_dir=out_dir / "cleaned", keep_failed_plates=args.keep_failed_plates)
     parameters = {"data_dir": str(data_dir), "output_dir": str(out_dir), "keep_failed_plates": args.keep_failed_plates}
     runs = run_all(notebooks(), out_dir, parameters, args.jobs)
     card = read_scorecard(out_dir)

@@ -8,21 +8,31 @@ overridden leaves keep their `why`, so a scenario's assumptions file stays valid
 
 A rebuild that fails (the generator's searches cannot meet the registry, or the assumed
 sizes cannot coexist) is an outcome, not an error: its row reads "build failed: <reason>".
+
+With a `cache_dir`, each outcome is kept there under the content hash of what decides it (the
+scenario's assumptions file, the registry and the source of the helpers the build and the check
+run), and a later run with the same inputs reads it instead of rebuilding. A kept outcome
+carries the seconds of the run that made it.
 """
 from __future__ import annotations
 
+import ast
 import copy
+import hashlib
+import os
+import pickle
 import re
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from helpers import check, reconstruct
-from helpers.registry import VERDICTS, load_registry
+from helpers import analysis, reconstruct
+from helpers.cohort import load_cohort
+from helpers.registry import REGISTRY, VERDICTS, load_registry
 
 BUILD_FAILED = "build failed"
 CHECK_FAILED = "check failed"
@@ -99,12 +109,58 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "scenario"
 
 
-def run_scenario(name: str, overrides: dict, workdir: Path, base: Path = reconstruct.ASSUMPTIONS) -> ScenarioOutcome:
+def code_files() -> list[Path]:
+    """The source the build and the check run: helpers/__init__.py and every helpers module this
+    one imports, directly or through others, at the top or inside a function (read from the
+    import statements), so that editing, say, a figure does not invalidate kept outcomes."""
+    here, todo, seen = Path(__file__).parent, ["sensitivity"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse((here / f"{name}.py").read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "helpers":
+                todo += [a.name for a in node.names if (here / f"{a.name}.py").is_file()]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers."):
+                todo.append(node.module.split(".")[1])
+    return [here / "__init__.py", *sorted(here / f"{name}.py" for name in seen)]
+
+
+def outcome_key(assumptions: Path) -> str:
+    """SHA-256 of what decides a scenario's outcome: its assumptions file, the registry and the
+    source of the helpers it runs (code_files)."""
+    digest = hashlib.sha256()
+    for path in [Path(assumptions), REGISTRY, *code_files()]:
+        data = path.read_bytes()
+        digest.update(f"{path.name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def run_scenario(name: str, overrides: dict, workdir: Path, base: Path = reconstruct.ASSUMPTIONS,
+                 cache_dir: Path | None = None) -> ScenarioOutcome:
     """Write the scenario's assumptions into `<workdir>/<name>/`, build the cohort there and
-    check it. Failures of the build or the check are returned, not raised; bad override
-    keys (KeyError) are raised, because they are a mistake in the scenario, not an outcome."""
+    check it (helpers.cohort.load_cohort, analysis.cohort_scorecard), or read the outcome kept
+    in `cache_dir` for the same inputs (outcome_key). Failures of the build or the check are
+    returned, not raised; bad override keys (KeyError) are raised, because they are a mistake
+    in the scenario, not an outcome."""
     where = Path(workdir) / _slug(name)
     path = scenario_assumptions(base, overrides, where / "assumptions.yaml")
+    if cache_dir is None:
+        return _build_and_check(name, overrides, where, path)
+    kept = Path(cache_dir) / f"scenario-{outcome_key(path)[:24]}.pkl"
+    if kept.is_file():
+        return replace(pickle.loads(kept.read_bytes()), name=name, overrides=overrides)
+    result = _build_and_check(name, overrides, where, path)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(result))
+    tmp.replace(kept)
+    return result
+
+
+def _build_and_check(name: str, overrides: dict, where: Path, path: Path) -> ScenarioOutcome:
     start = time.perf_counter()
     try:
         # rejected survival draws can make lifelines warn about convergence; they are discarded anyway
@@ -119,7 +175,7 @@ def run_scenario(name: str, overrides: dict, workdir: Path, base: Path = reconst
     with warnings.catch_warnings(record=True) as caught:  # kept with the outcome, not printed
         warnings.simplefilter("always")
         try:
-            card = check.run(where)
+            card = analysis.cohort_scorecard(load_cohort(where))
         except Exception as err:  # noqa: BLE001
             return ScenarioOutcome(name, overrides, CHECK_FAILED, f"{type(err).__name__}: {err}", built,
                                    time.perf_counter() - start, facts["survival_draws"], _messages(caught))
@@ -133,9 +189,10 @@ def _messages(caught) -> list[str]:
                    if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, ImportWarning))})
 
 
-def run_all(scenarios: dict, workdir: Path, base: Path = reconstruct.ASSUMPTIONS) -> list[ScenarioOutcome]:
+def run_all(scenarios: dict, workdir: Path, base: Path = reconstruct.ASSUMPTIONS,
+            cache_dir: Path | None = None) -> list[ScenarioOutcome]:
     """run_scenario for each {name: overrides}, in order."""
-    return [run_scenario(name, overrides, workdir, base) for name, overrides in scenarios.items()]
+    return [run_scenario(name, overrides, workdir, base, cache_dir) for name, overrides in scenarios.items()]
 
 
 def verdict_matrix(outcomes: list[ScenarioOutcome], ids=None) -> pd.DataFrame:

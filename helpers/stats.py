@@ -48,54 +48,63 @@ def mann_whitney(x, y) -> MannWhitney:
     """Two-sided Mann-Whitney U (Wilcoxon rank-sum) test of x against y.
 
     u is U for x (scipy convention: pairs with x_i > y_j, ties counting 1/2).
-    p is the normal approximation with tie-corrected variance and continuity
-    correction (scipy ``method="asymptotic", use_continuity=True``), the form
+    p is mann_whitney_normal_p: the normal approximation with tie-corrected variance and
+    continuity correction (scipy ``method="asymptotic", use_continuity=True``), the form
     SAS NPAR1WAY and StatView report. hodges_lehmann is the median of all
     pairwise differences x_i - y_j; rank_biserial = 2U/(n_x n_y) - 1, positive
     when x tends to be larger.
     """
     x, y = _clean(x, "x"), _clean(y, "y")
-    res = stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic", use_continuity=True)
-    u = float(res.statistic)
+    u = float(stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic").statistic)
+    ties = np.unique(np.concatenate([x, y]), return_counts=True)[1]
     return MannWhitney(
         n_x=x.size,
         n_y=y.size,
         median_x=float(np.median(x)),
         median_y=float(np.median(y)),
         u=u,
-        p=float(res.pvalue),
+        p=mann_whitney_normal_p(u, x.size, y.size, ties.tolist()),
         hodges_lehmann=float(np.median(np.subtract.outer(x, y))),
         rank_biserial=2 * u / (x.size * y.size) - 1,
     )
 
 
-def _u_statistic(x, y, axis):
-    """U for x from mid-ranks of the pooled sample (vectorised along axis)."""
-    ranks = stats.rankdata(np.concatenate([x, y], axis=axis), axis=axis)
-    n_x = x.shape[axis]
-    rank_sum_x = np.take(ranks, np.arange(n_x), axis=axis).sum(axis=axis)
-    return rank_sum_x - n_x * (n_x + 1) / 2
+def mann_whitney_normal_p(u: float, n_x: int, n_y: int, tie_sizes=()) -> float:
+    """Two-sided P of the Mann-Whitney U for x by the normal approximation with tie-corrected
+    variance and continuity correction, as scipy's mannwhitneyu(method="asymptotic"):
+    z = max(|U - n_x n_y / 2| - 1/2, 0) / sd, sd^2 = n_x n_y / 12 ((n + 1) - T / (n (n - 1))),
+    T = sum of t^3 - t over the groups of tied values (`tie_sizes`, the size t of each group;
+    groups of 1 may be left out); 1 when every value is tied (sd = 0), as scipy. The one
+    implementation: mann_whitney and the generator's rank search (helpers.reconstruct) use it."""
+    n = n_x + n_y
+    tie = sum(t ** 3 - t for t in tie_sizes) / (n * (n - 1))
+    sd = math.sqrt(n_x * n_y / 12 * ((n + 1) - tie))
+    if sd == 0:
+        return 1.0
+    z = max(abs(u - n_x * n_y / 2) - 0.5, 0) / sd
+    return math.erfc(z / math.sqrt(2))
 
 
-def mann_whitney_permutation_p(x, y, n_resamples: int = 20000, seed: int = 0) -> float:
-    """Two-sided permutation P of the Mann-Whitney U for x (mid-ranks for ties).
+def mann_whitney_permutation_p(x, y) -> float:
+    """Exact two-sided permutation P of the Mann-Whitney U for x (mid-ranks for ties).
 
-    scipy.stats.permutation_test, independent samples. Two-sided is scipy's
-    definition: twice the smaller one-sided P, capped at 1. Exact (full
-    enumeration) when n_resamples >= C(n_x + n_y, n_x); otherwise Monte Carlo
-    with P = (count + 1) / (n_resamples + 1), reproducible through seed.
+    Every split of the pooled values into groups of the sizes of x and y counts once: the
+    number of splits giving each rank sum of x is counted by dynamic programming over the
+    pooled mid-ranks (doubled, they are integers), so no split is sampled and there is no
+    Monte Carlo error. Two-sided is scipy.stats.permutation_test's definition: twice the
+    smaller one-sided P, capped at 1. Counts are held as floats, exact while the number of
+    splits C(n_x + n_y, n_x) stays below 2**53 (n_x + n_y <= 55); work grows as n_x (n_x + n_y)^2.
     """
     x, y = _clean(x, "x"), _clean(y, "y")
-    res = stats.permutation_test(
-        (x, y),
-        _u_statistic,
-        permutation_type="independent",
-        vectorized=True,
-        n_resamples=n_resamples,
-        alternative="two-sided",
-        rng=np.random.default_rng(seed),
-    )
-    return float(res.pvalue)
+    doubled = np.rint(2 * stats.rankdata(np.concatenate([x, y]))).astype(int)
+    observed, total = int(doubled[: x.size].sum()), int(doubled.sum())
+    counts = np.zeros((x.size + 1, total + 1))  # counts[k, s]: splits of k values with doubled rank sum s
+    counts[0, 0] = 1.0
+    for r in doubled:
+        counts[1:, r:] += counts[:-1, : total + 1 - r].copy()
+    null = counts[x.size]
+    less, greater = null[: observed + 1].sum(), null[observed:].sum()
+    return float(min(1.0, 2 * min(less, greater) / null.sum()))
 
 
 # --- Correlation --------------------------------------------------------------
@@ -112,11 +121,11 @@ class Correlation:
 def correlation(x, y, method: str = "spearman") -> Correlation:
     """Spearman or Pearson correlation with a two-sided P.
 
-    spearman: scipy.stats.spearmanr (mid-ranks for ties); P from the
-    t-distribution approximation t = r sqrt(n-2)/sqrt(1-r^2) on n-2 df, not
-    an exact permutation P.
-    pearson: scipy.stats.pearsonr; P exact under bivariate normality
-    (equivalent to the same t test).
+    r is pearson_r of the values (pearson) or of their mid-ranks (spearman: ties get the
+    mean rank), as scipy's pearsonr and spearmanr compute it. P is correlation_p_from_r(r, n,
+    "t"): t = r sqrt(n-2)/sqrt(1-r^2) on n-2 df, the P scipy gives for both (exact under
+    bivariate normality for Pearson; for Spearman the usual large-sample approximation, not
+    an exact permutation P). NaN r and P when x or y is constant.
     """
     x, y = _clean(x, "x"), _clean(y, "y")
     if x.size != y.size:
@@ -124,12 +133,22 @@ def correlation(x, y, method: str = "spearman") -> Correlation:
     if x.size < 3:
         raise ValueError(f"need at least 3 pairs, got {x.size}")
     if method == "spearman":
-        res = stats.spearmanr(x, y)
-    elif method == "pearson":
-        res = stats.pearsonr(x, y)
-    else:
+        x, y = stats.rankdata(x), stats.rankdata(y)
+    elif method != "pearson":
         raise ValueError(f"unknown method {method!r}; use 'spearman' or 'pearson'")
-    return Correlation(r=float(res.statistic), p=float(res.pvalue), n=x.size, method=method)
+    r = pearson_r(x, y)
+    p = math.nan if math.isnan(r) else correlation_p_from_r(max(-1.0, min(1.0, r)), x.size, "t")
+    return Correlation(r=r, p=p, n=x.size, method=method)
+
+
+def pearson_r(x, y) -> float:
+    """Pearson's r of x and y (numpy corrcoef); of two rank vectors, it is Spearman's r of the
+    values they rank (used so by correlation and by the generator's CRP search). NaN when
+    either is constant."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return math.nan
+    return float(np.corrcoef(x, y)[0, 1])
 
 
 def correlation_p_from_r(r: float, n: float, method: str = "t") -> float:

@@ -1,18 +1,24 @@
-"""Survival analyses beyond the registry values: per-group Kaplan-Meier summaries,
-univariable and multivariable Cox tables, the continuous IL-6 sensitivity model,
-the proportional-hazards check and events per variable.
+"""Survival models on a cohort table: the one home of the univariable and the multivariable
+Cox model (every notebook and helper that shows a hazard ratio calls them), per-group
+Kaplan-Meier summaries, the continuous IL-6 sensitivity model, the proportional-hazards check
+and events per variable.
 
 Every function takes a table from helpers.analysis.add_covariates.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import proportional_hazard_test
 
 from helpers import stats
-from helpers.analysis import COX_COVARIATES, survival_frame
 
+# The multivariable model the registry assumes for R14 (IL-6 group and DFI named by the paper;
+# the other candidates are assumptions).
+COX_COVARIATES = ("il6_high", "dfi_short", "multiple_sites", "visceral", "er_negative", "age_per_10y")
 LABELS = {
     "il6_high": "IL-6 above cut-off",
     "log2_il6": "IL-6, per doubling",
@@ -42,17 +48,44 @@ def with_log2_il6(t: pd.DataFrame) -> pd.DataFrame:
     return t.assign(log2_il6=np.log2(t["il6"]))
 
 
+def survival_frame(t: pd.DataFrame, covariates=COX_COVARIATES) -> pd.DataFrame:
+    """The columns a Cox model uses, as floats, complete cases only."""
+    cols = ["os_months", "death", *covariates]
+    return t[cols].astype(float).dropna()
+
+
+def _no_finite_estimate(frame: pd.DataFrame, covariate: str) -> bool:
+    """A 0/1 covariate with a group empty or without deaths: its hazard ratio is 0 or infinite."""
+    x, died = frame[covariate], frame["death"] == 1
+    return bool(x.isin([0.0, 1.0]).all() and not ((died & (x == 1)).any() and (died & (x == 0)).any()))
+
+
 def univariable_cox(t: pd.DataFrame, covariates=COX_COVARIATES) -> pd.DataFrame:
-    """One Cox model per covariate: hazard ratio, Wald 95% CI and P."""
-    surv = survival_frame(t)
-    return pd.concat([stats.cox(surv, "os_months", "death", [c]) for c in covariates])
+    """One Cox model per covariate (stats.cox), each on the patients with that covariate and
+    survival known: coef, hazard ratio, Wald 95% CI, P and SE. A row is NaN where no finite
+    estimate exists: a 0/1 covariate with a group empty or without deaths, or a fit that does
+    not converge because the estimate runs off to 0 or infinity."""
+    rows = []
+    for c in covariates:
+        frame = survival_frame(t, [c])
+        nan = pd.DataFrame(np.nan, index=pd.Index([c], name="covariate"),
+                           columns=["coef", "hr", "hr_lower", "hr_upper", "p", "se"])
+        if _no_finite_estimate(frame, c):
+            rows.append(nan)
+            continue
+        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            warnings.simplefilter("error", ConvergenceWarning)
+            try:
+                rows.append(stats.cox(frame, "os_months", "death", [c]))
+            except (ConvergenceWarning, ConvergenceError):
+                rows.append(nan)
+    return pd.concat(rows)
 
 
 def multivariable_cox(t: pd.DataFrame, covariates=COX_COVARIATES) -> pd.DataFrame:
-    """All covariates in one Cox model (the table behind R14)."""
+    """All covariates in one Cox model (stats.cox) on the complete cases: the table behind R14."""
     cols = list(covariates)
-    frame = t[["os_months", "death", *cols]].astype(float)
-    return stats.cox(frame, "os_months", "death", cols)
+    return stats.cox(survival_frame(t, cols), "os_months", "death", cols)
 
 
 def log2_sensitivity(t: pd.DataFrame) -> pd.DataFrame:
@@ -67,7 +100,7 @@ def proportional_hazards(t: pd.DataFrame, covariates=COX_COVARIATES, transform: 
     words, and p_lifelines, lifelines' proportional_hazard_test with the same time transform:
     the approximation R used before 3.0 (NaN for GLOBAL, which lifelines does not test)."""
     cols = list(covariates)
-    frame = t[["os_months", "death", *cols]].astype(float)
+    frame = survival_frame(t, cols)
     fitted = stats.cox_fit(frame, "os_months", "death", cols)
     out = stats.cox_zph(fitted, frame, transform)
     out["verdict"] = np.where(out["p"] < PH_ALPHA, "evidence against proportional hazards",

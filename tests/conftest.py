@@ -1,9 +1,15 @@
 """Shared fixtures, and one warning filter for a third-party deprecation we cannot act on."""
 
+import contextlib
+import fcntl
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from helpers.cohort import load_cohort
 
 
@@ -15,10 +21,41 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The committed cohort directory (raw/ and generator_truth/)."""
-    return Path(__file__).resolve().parent.parent / "data"
+    return ROOT / "data"
 
 
 @pytest.fixture(scope="session")
 def cohort(data_dir):
-    """The committed cohort loaded once: parsing its 8 plate exports takes a few seconds."""
+    """The committed cohort loaded once: parsing its plate exports takes a second or two."""
     return load_cohort(data_dir)
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory, worker_id) -> Path:
+    """A folder of this test session that every pytest-xdist worker sees."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@contextlib.contextmanager
+def holding(shared: Path, name: str):
+    """`<shared>/<name>`, with the session-wide lock `<shared>/<name>.lock` held: the first
+    worker to get it builds what the others then read."""
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield shared / name
+
+
+@pytest.fixture(scope="session")
+def report(shared_dir) -> Path:
+    """The output folder of one `python -m helpers.report` run on the committed cohort, built by
+    the first worker that asks and shared by every test that reads executed notebooks (the
+    notebook tests, tests/test_site.py): each notebook runs once per cohort. `done.json` holds
+    the command's exit status and output."""
+    with holding(shared_dir, "report") as out:
+        if not (out / "done.json").is_file():
+            run = subprocess.run([sys.executable, "-m", "helpers.report", "--data", str(ROOT / "data"), "--out", str(out)],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=1500)
+            (out / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
+                                                       "stderr": run.stderr[-5000:]}))
+    return out

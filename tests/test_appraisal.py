@@ -7,6 +7,7 @@ import pytest
 from scipy import stats as sps
 
 from helpers import analysis, appraisal, stats, survival
+from helpers.registry import load_registry
 
 # --- REMARK ------------------------------------------------------------------------------
 
@@ -220,6 +221,8 @@ def test_lausen_schumacher_approximates_the_permutation_tail():
 
 def test_crp_consistency_rows():
     table = appraisal.crp_consistency().set_index("scenario")
+    exact = table.loc["r = 0.47 exactly: two-sided t test"]
+    assert exact["n"] == 46 and exact["p_low"] == exact["p_high"] == stats.correlation_p_from_r(0.47, 46)
     printed = table.loc["as printed: two-sided t test"]
     assert printed["p_low"] == pytest.approx(0.00085, abs=1e-5) and printed["p_high"] == pytest.approx(0.00113, abs=1e-5)
     assert not printed["prints_as_reported"]
@@ -230,6 +233,14 @@ def test_crp_consistency_rows():
     larger = table[table.index.str.startswith("larger r")].iloc[0]
     assert 0.48 < larger["r_low"] < 0.49
     assert stats.correlation_p_from_r(larger["r_low"], 46) == pytest.approx(0.0006, rel=1e-8)
+
+
+def test_crp_consistency_reads_the_paper_from_the_registry():
+    reg = load_registry()
+    reg.loc["R01", "reported"] = "50"
+    table = appraisal.crp_consistency(reg).set_index("scenario")
+    assert table.loc["as printed: two-sided t test", "n"] == 50
+    assert table.loc["as printed: two-sided t test", "prints_as_reported"]  # 0.47 with 50 pairs gives P near 0.0006
 
 
 def test_epv_table_grows_the_model(t):

@@ -280,7 +280,7 @@ def test_signal_negative_beyond_blank_noise_is_excluded():
     wells.loc[wells["well"] == WELLS[40], "signal"] = -0.5
     cleaned = assay.clean(wells)
     row = cleaned.wells.set_index("well").loc[WELLS[40]]
-    assert row["use"] == "excluded" and "negative signal beyond blank noise" in row["reason"]
+    assert row["use"] == "excluded" and row["reason"] == assay.IMPOSSIBLE_SIGNAL
 
 
 def test_plate_without_blanks_is_an_input_error():
@@ -373,6 +373,6 @@ def test_il6_recovers_generator_truth(cohort, data_dir):
     il6 = conc[(conc["analyte"] == "IL6") & (conc["status"] == "quantified")]
     m = il6.merge(truth, on=["sample_id", "analyte"], validate="one_to_one")
     assert len(m) == len(il6) >= 40
-    error = (m["conc_pg_ml"] / m["true_pg_ml"] - 1).abs()
+    error = (m["value_pg_ml"] / m["true_pg_ml"] - 1).abs()
     assert error.median() < 0.10
     assert error.max() < 0.30

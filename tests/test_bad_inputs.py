@@ -10,18 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import analysis, plates
+from helpers import ROOT, analysis, plates
 from helpers.clinical import load_clinical
 from helpers.cohort import load_cohort
 from helpers.errors import InputError
 from helpers.reconstruct import load_assumptions
 from helpers.registry import REGISTRY, load_registry, scorecard
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -121,7 +118,7 @@ def test_clinical_duplicate_and_normalised_ids(data):
 
 @pytest.mark.parametrize("damage, expected", [
     (lambda f: f.drop(columns="death"), "raw/clinical.csv:1: missing column death"),
-    (lambda f: f.set_axis([*f.columns[:-1], "age"], axis=1), "raw/clinical.csv:1: duplicate column age"),
+    (lambda f: f.set_axis([*f.columns[:-1], "age"], axis=1), "raw/clinical.csv:1: duplicate column 'age'"),
 ])
 def test_clinical_header(data, damage, expected):
     assert expected in problems(load_clinical, write_clinical(data, damage(clinical_frame(data))))
@@ -129,7 +126,9 @@ def test_clinical_header(data, damage, expected):
 
 @pytest.mark.parametrize("content, expected", [
     (b"", "raw/clinical.csv: is empty"),
-    (b"patient_id,sample_id\n1,2,3,4\n", "raw/clinical.csv: is not a valid CSV file"),
+    (b"patient_id,sample_id\n1,2,3,4\n", "raw/clinical.csv:2: has 4 fields where the header has 2"),
+    (b"patient_id;sample_id;age;dfi_months\nP1;S1;50;1,5\n", "raw/clinical.csv:1: uses ';' as separator"),
+    (b"PK\x03\x04 workbook", "raw/clinical.csv: is an Excel workbook"),
     ("patient_id,caf\u00e9\n".encode("latin-1"), "raw/clinical.csv: is not UTF-8 text"),
 ])
 def test_clinical_unreadable(data, content, expected):
@@ -423,8 +422,8 @@ def test_empty_comparison_group_is_not_computable(data):
 
 # ---------------------------------------------------------------- the command line
 def run_check(data) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers.check", "--data", str(data)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "helpers.check", "--data", str(data), "--out", str(data / "out")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 def test_check_prints_named_problems_without_traceback(data):
@@ -449,3 +448,67 @@ def test_reconstruct_reports_bad_assumptions_and_exits_2(tmp_path):
                              "--assumptions", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr == f"{path}: seed: has no 'why'\n"
+
+
+# ---------------------------------------------------------------- found by trying the set as a new user
+def test_extra_clinical_column_may_not_take_a_computed_name(data):
+    write_clinical(data, clinical_frame(data).assign(il6="12"))
+    assert "raw/clinical.csv:1: il6: this name is reserved for a column the analysis computes; rename the extra " \
+           "column" in problems(load_cohort, data)
+
+
+def test_misspelt_layout_field_is_refused(data):
+    path = layout_path(data)
+    path.write_text(path.read_text().replace("dilution = 1\n", "dillution = 1\n", 1))
+    assert any(line.startswith("raw/layouts/IL6-P1.toml:") and "dillution: unknown field 'dillution'" in line
+               for line in problems(plates.read_layout, path))
+
+
+def test_non_ascii_digits_and_overflow_are_refused(data):
+    frame = clinical_frame(data)
+    frame.loc[0, "age"] = "\uff16\uff15"  # full-width 65
+    frame.loc[1, "crp_mg_dl"] = "1e400"
+    lines = problems(load_clinical, write_clinical(data, frame))
+    assert lines[0].startswith("raw/clinical.csv:2: age: value '６５' is not an integer")
+    assert lines[1].startswith("raw/clinical.csv:3: crp_mg_dl: value '1e400' is not a number")
+
+
+def test_windows_paths_in_the_manifest_name_the_same_files(data):
+    frame = manifest(data)
+    frame["export_file"] = frame["export_file"].str.replace("/", "\\")
+    write_manifest(data, frame)
+    assert plates.load_manifest(data / "raw")["export_file"].str.contains("/").all()
+
+
+def test_plates_failing_qc_for_a_whole_analyte_make_its_count_not_computable(data):
+    for plate in ("IL2-P1", "IL2-P2"):
+        manifest_rows = manifest(data)
+        manifest_rows = manifest_rows[manifest_rows["analyte"] != "IL2"]
+    write_manifest(data, manifest_rows)
+    card = scorecard(analysis.reproduce(load_cohort(data).table))
+    assert card.loc["R02", "verdict"] == "not computable"
+    assert card.loc["R02", "reason"] == "no patient has a result for IL-2"
+
+
+def test_unusable_wells_give_the_reason_not_a_missing_measurement(data):
+    path, _ = export_of(data, "IL6-P1")
+    softmax_set_cell(path, "IL6-P1", "C4", "Masked")
+    softmax_set_cell(path, "IL6-P1", "C5", "Masked")
+    cohort = load_cohort(data)
+    reason = cohort.excluded.set_index("analyte").loc["IL6", "reason"]
+    assert reason == "no usable well: IL6-P1 C4: reader error 'Masked'; IL6-P1 C5: reader error 'Masked'"
+
+
+def test_constant_cox_covariate_is_named(data):
+    frame = clinical_frame(data)
+    frame["er_status"] = "positive"
+    write_clinical(data, frame)
+    card = scorecard(analysis.reproduce(load_cohort(data).table))
+    assert card.loc["R14a", "reason"] == "er_negative takes one value for every patient in the model"
+
+
+def test_assumption_of_the_wrong_type_is_named(tmp_path):
+    text = (ROOT / "data" / "assumptions.yaml").read_text()
+    path = tmp_path / "assumptions.yaml"
+    path.write_text(text.replace("value: 19990601", "value: abc", 1))
+    assert problems(load_assumptions, path) == [f"{path}: seed: 'abc' is text, expected an integer (like 19990601)"]

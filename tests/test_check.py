@@ -19,11 +19,11 @@ def test_summary_counts_and_explains_what_is_not_reproduced():
 
 
 def test_strict_fails_only_on_unexpected_verdicts(monkeypatch, capsys):
-    monkeypatch.setattr(check, "run", lambda data_dir, keep=False: card(["reproduced", "not reproduced"],
-                                                            ["reproduced", "not reproduced"]))
+    monkeypatch.setattr(check, "run", lambda data_dir, keep=False, cache_dir=None: card(
+        ["reproduced", "not reproduced"], ["reproduced", "not reproduced"]))
     assert check.main(["--data", "x", "--strict"]) == 0
-    monkeypatch.setattr(check, "run", lambda data_dir, keep=False: card(["reproduced", "not reproduced"],
-                                                            ["reproduced", "reproduced"]))
+    monkeypatch.setattr(check, "run", lambda data_dir, keep=False, cache_dir=None: card(
+        ["reproduced", "not reproduced"], ["reproduced", "reproduced"]))
     assert check.main(["--data", "x"]) == 0
     assert check.main(["--data", "x", "--strict"]) == 1
     assert "Unexpected verdicts: R02" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Tests of the cleaning-report helpers appended to helpers.assay (notebook 01): per-plate QC
+"""Tests of helpers.cleaning_report (notebook 01): per-plate QC
 table, standard-well residuals, the tidy concentrations table, recovery against the
 generator's truth, and the accounting of wells and (sample, analyte) results.
 Every expected number is worked out by hand in the comments."""
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import assay
+from helpers import assay, cleaning_report
 from helpers.plates import WELLS
 
 # a 4PL with a = 0, b = 1, c = 10, d = 100: signal(x) = 100 - 100 / (1 + x / 10)
@@ -38,7 +38,7 @@ def plate(plate_id="P1", analyte="IL6", wells=None, qc=None):
 
 def test_plate_qc_table_one_row_per_plate_in_order():
     bad = dict(QC, model="5PL", f_test_p=0.01, control_recovery_percent=130.0, control_ok=False, plate_ok=False)
-    qc = assay.plate_qc_table([plate("P1"), plate("P2", "TNFA", qc=bad)])
+    qc = cleaning_report.plate_qc_table([plate("P1"), plate("P2", "TNFA", qc=bad)])
     assert list(qc["plate_id"]) == ["P1", "P2"]
     assert list(qc["model"]) == ["4PL", "5PL"]
     assert list(qc["plate_ok"]) == [True, False]
@@ -55,7 +55,7 @@ def test_standard_wells_residuals_and_recovery_by_hand():
     #   back-calculation 10 * (100 / 45 - 1) = 12.222 -> recovery 122.2 %
     # nominal 30: fitted = 100 - 100 / 4 = 75; corrected 75 -> residual 0, recovery 100 %
     # A3 failed read (NaN): left out; the blank is not a standard
-    s = assay.standard_wells(plate(wells=standards()))
+    s = cleaning_report.standard_wells(plate(wells=standards()))
     assert list(s["well"]) == ["A1", "A2"]
     np.testing.assert_allclose(s["fitted"], [50.0, 75.0])
     np.testing.assert_allclose(s["residual_percent"], [10.0, 0.0], atol=1e-12)
@@ -67,7 +67,7 @@ def test_standard_wells_residuals_and_recovery_by_hand():
 
 def conc_rows():
     base = {"dilution": 1.0, "wells": "A4,A5", "cv_percent": 3.0, "lod_pg_ml": 0.05, "lloq_pg_ml": 0.1372,
-            "uloq_pg_ml": 300.0, "flags": "", "plate_id": "P1", "analyte": "IL6"}
+            "uloq_pg_ml": 300.0, "flags": "", "plate_id": "P1", "analyte": "IL6", "exclusion": ""}
     return pd.DataFrame([
         base | {"sample_id": "S2", "status": "below_lod", "conc_pg_ml": np.nan, "censored": "left",
                 "detectable": False, "value_for_stats": 0.0686},
@@ -85,8 +85,8 @@ PLATE_QC = pd.DataFrame({"plate_id": ["P1", "P2"], "plate_ok": [True, False]})
 
 
 def test_tidy_concentrations_censoring_text_and_flags():
-    tidy = assay.tidy_concentrations(conc_rows(), PLATE_QC)
-    assert tuple(tidy.columns) == assay.TIDY_COLUMNS
+    tidy = cleaning_report.tidy_concentrations(conc_rows(), PLATE_QC)
+    assert tuple(tidy.columns) == cleaning_report.TIDY_COLUMNS
     t = tidy.set_index(["analyte", "sample_id"])
     assert list(t.index) == [("IL6", "S1"), ("IL6", "S2"), ("IL6", "S3"), ("TNFA", "S1")]  # sorted
     assert list(t["censoring"]) == ["none", "left", "right", "none"]
@@ -102,29 +102,29 @@ def test_tidy_concentrations_censoring_text_and_flags():
 
 def test_tidy_concentrations_needs_a_qc_row_for_every_plate():
     with pytest.raises(ValueError, match="P2"):
-        assay.tidy_concentrations(conc_rows(), PLATE_QC.iloc[:1])
+        cleaning_report.tidy_concentrations(conc_rows(), PLATE_QC.iloc[:1])
 
 
 # --- the generator's truth ------------------------------------------------------------------
 
 
 def test_read_truth_absent_gives_none(tmp_path):
-    assert assay.read_truth(tmp_path) is None
+    assert cleaning_report.read_truth(tmp_path) is None
 
 
 def test_read_truth_reads_and_checks(tmp_path):
     (tmp_path / "generator_truth").mkdir()
     path = tmp_path / "generator_truth" / "concentrations.csv"
     path.write_text("patient_id,sample_id,analyte,true_pg_ml\nP01,S1,IL6,2.5\nP02,S2,IL6,0.1\n")
-    truth = assay.read_truth(tmp_path)
+    truth = cleaning_report.read_truth(tmp_path)
     assert list(truth.columns) == ["sample_id", "analyte", "true_pg_ml"]
     assert list(truth["true_pg_ml"]) == [2.5, 0.1]
     path.write_text("sample_id,analyte,true_pg_ml\nS1,IL6,2.5\nS1,IL6,2.6\n")
     with pytest.raises(ValueError, match="more than one"):
-        assay.read_truth(tmp_path)
+        cleaning_report.read_truth(tmp_path)
     path.write_text("sample_id,true_pg_ml\nS1,2.5\n")
     with pytest.raises(ValueError, match="columns"):
-        assay.read_truth(tmp_path)
+        cleaning_report.read_truth(tmp_path)
 
 
 def tidy_for_recovery():
@@ -143,7 +143,7 @@ TRUTH = pd.DataFrame({"sample_id": ["S1", "S2", "S3", "S4", "S5", "S6", "S1", "S
 
 
 def test_recovery_against_truth_by_hand():
-    r = assay.recovery_against_truth(tidy_for_recovery(), TRUTH).set_index(["analyte", "sample_id"])
+    r = cleaning_report.recovery_against_truth(tidy_for_recovery(), TRUTH).set_index(["analyte", "sample_id"])
     # 11/10 - 1 = 0.1, 9/10 - 1 = -0.1, 10.5/10 - 1 = 0.05, 13/10 - 1 = 0.3
     np.testing.assert_allclose(r["relative_error"].dropna(), [0.1, -0.1, 0.05, 0.3])
     assert r["relative_error"].isna().sum() == 4  # censored results have no relative error
@@ -156,12 +156,12 @@ def test_recovery_against_truth_by_hand():
 
 def test_recovery_against_truth_names_missing_truth():
     with pytest.raises(ValueError, match=r"S2 \(TNFA\)"):
-        assay.recovery_against_truth(tidy_for_recovery(), TRUTH.iloc[:-1])
+        cleaning_report.recovery_against_truth(tidy_for_recovery(), TRUTH.iloc[:-1])
 
 
 def test_recovery_summary_by_hand():
-    r = assay.recovery_against_truth(tidy_for_recovery(), TRUTH)
-    s = assay.recovery_summary(r)
+    r = cleaning_report.recovery_against_truth(tidy_for_recovery(), TRUTH)
+    s = cleaning_report.recovery_summary(r)
     assert list(s.index) == ["IL6", "TNFA", "all"]
     # IL6 |errors| 10, 10, 5 % -> median 10, max 10; censored 3, of which 2 agree with the truth
     assert s.loc["IL6", "median_abs_rel_error_percent"] == pytest.approx(10.0)
@@ -175,8 +175,8 @@ def test_recovery_summary_by_hand():
 
 
 def test_recovery_summary_without_quantified_results_is_nan():
-    r = assay.recovery_against_truth(tidy_for_recovery(), TRUTH)
-    s = assay.recovery_summary(r[r["censoring"] != "none"])
+    r = cleaning_report.recovery_against_truth(tidy_for_recovery(), TRUTH)
+    s = cleaning_report.recovery_summary(r[r["censoring"] != "none"])
     assert math.isnan(s.loc["IL6", "median_abs_rel_error_percent"])
     assert s.loc["IL6", "n_quantified"] == 0
 
@@ -188,7 +188,7 @@ def test_sample_accounting_keeps_missing_and_unexpected_pairs():
     tidy = pd.DataFrame({"sample_id": ["S1", "S1", "S3"], "analyte": ["IL6", "TNFA", "IL6"],
                          "status": ["quantified", "below_lloq", "quantified"], "reported": ["2", "< 8", "5"],
                          "flags": ["", "", ""]})
-    acc = assay.sample_accounting(tidy, ["S2", "S1"], ["IL6", "TNFA"]).set_index(["sample_id", "analyte"])
+    acc = cleaning_report.sample_accounting(tidy, ["S2", "S1"], ["IL6", "TNFA"]).set_index(["sample_id", "analyte"])
     assert len(acc) == 5  # 2 samples x 2 analytes expected, plus S3 which is not expected
     assert acc.loc[("S1", "TNFA"), "status"] == "below_lloq"
     assert acc.loc[("S2", "IL6"), "status"] == "no result"
@@ -206,7 +206,7 @@ def accounting(plate_id="P1"):
 
 
 def test_check_well_accounting_counts():
-    counts = assay.check_well_accounting(pd.concat([accounting("P1"), accounting("P2")]))
+    counts = cleaning_report.check_well_accounting(pd.concat([accounting("P1"), accounting("P2")]))
     assert list(counts["plate_id"]) == ["P1", "P2"]
     # 3 empty + 1 reader error excluded, 92 used, 1 flagged
     assert counts.iloc[0][["used", "excluded", "flagged", "wells"]].tolist() == [92, 4, 1, 96]
@@ -220,11 +220,11 @@ def test_check_well_accounting_counts():
 ])
 def test_check_well_accounting_rejects(break_it, message):
     with pytest.raises(ValueError, match=message):
-        assay.check_well_accounting(break_it(accounting()))
+        cleaning_report.check_well_accounting(break_it(accounting()))
 
 
 def test_excluded_and_flagged_collapses_empty_wells():
-    out = assay.excluded_and_flagged(accounting())
+    out = cleaning_report.excluded_and_flagged(accounting())
     assert list(out["well"]) == ["A4", "A5", "3 wells: A1,A2,A3"]
     assert list(out["reason"])[0] == "reader error 'Range?'"
     assert list(out["flag"])[1] == "single replicate"
@@ -241,22 +241,12 @@ def test_plate_grid_places_wells():
         assay.plate_grid(pd.concat([w, w.iloc[:1]]), "signal")
 
 
-def test_write_cleaned_round_trip(tmp_path):
-    tidy = assay.tidy_concentrations(conc_rows(), PLATE_QC)
-    paths = assay.write_cleaned(tmp_path / "out", tidy, accounting())
-    assert paths["concentrations"] == tmp_path / "out" / "cleaned" / "concentrations.csv"
-    back = pd.read_csv(paths["concentrations"], keep_default_na=False, na_values=[""])
-    assert list(back.columns) == list(assay.TIDY_COLUMNS)
-    assert list(back["reported"]) == ["6.9", "< 0.137", "> 300", "22.4"]
-    assert len(pd.read_csv(paths["well_accounting"])) == 96
-
-
 def test_qc_summary_counts():
     qc = pd.DataFrame({"plate_id": ["P1", "P2"], "model": ["4PL", "5PL"], "plate_ok": [True, False],
                        "r_squared": [0.999, np.nan]})
-    tidy = assay.tidy_concentrations(conc_rows(), PLATE_QC)
-    rec = assay.recovery_against_truth(tidy_for_recovery(), TRUTH)
-    s = assay.qc_summary(qc, accounting(), tidy, rec)
+    tidy = cleaning_report.tidy_concentrations(conc_rows(), PLATE_QC)
+    rec = cleaning_report.recovery_against_truth(tidy_for_recovery(), TRUTH)
+    s = cleaning_report.qc_summary(qc, accounting(), tidy, rec)
     assert (s["plates"], s["plates_ok"], s["plates_5pl"]) == (2, 1, 1)
     assert (s["wells"], s["wells_used"], s["wells_excluded_empty"], s["wells_excluded_other"]) == (96, 92, 3, 1)
     assert s["wells_flagged"] == 1
@@ -265,4 +255,4 @@ def test_qc_summary_counts():
     assert s["results_flagged"] == 2  # the right-censored IL6 and the TNFA from the failed plate
     assert s["plate_qc"]["P2"]["r_squared"] is None  # NaN made JSON-safe
     assert s["recovery_vs_truth"]["all"]["max_abs_rel_error_percent"] == pytest.approx(30.0)
-    assert "recovery_vs_truth" not in assay.qc_summary(qc, accounting(), tidy)
+    assert "recovery_vs_truth" not in cleaning_report.qc_summary(qc, accounting(), tidy)

@@ -149,7 +149,8 @@ def test_all_problems_collected_and_truncated(tmp_path, rows):
 def test_ragged_row(tmp_path, rows):
     path = write(tmp_path, rows)
     path.write_text(path.read_text() + "P04,S04,50,extra" + ",x" * 13 + "\n")
-    assert problem_lines(path)[0].startswith("raw/clinical.csv: is not a valid CSV file")
+    assert problem_lines(path) == ["raw/clinical.csv:5: has 17 fields where the header has 14: quote cells that "
+                                   "hold a comma"]
 
 
 def test_empty_and_header_only_files(tmp_path, rows):

@@ -29,7 +29,7 @@ def test_table_values_are_the_chosen_results(cohort):
     conc = cohort.assays.concentrations
     il6 = conc[conc["analyte"] == "IL6"].set_index("sample_id")
     table = cohort.table.set_index("sample_id")
-    np.testing.assert_array_equal(table["il6"], il6.loc[table.index, "value_for_stats"].astype(float))
+    np.testing.assert_array_equal(table["il6"], il6.loc[table.index, "value_for_stats_pg_ml"].astype(float))
     assert (table["il6_status"] == il6.loc[table.index, "status"]).all()
 
 

@@ -148,15 +148,6 @@ def test_fisher_display_unpacks_tables():
 
 # --- registry grouping and assumptions ---------------------------------------------
 
-def test_registry_by_notebook_slices_by_prefix_and_allows_overlap():
-    reg = pd.DataFrame({"quantity": list("abcdef")}, index=["R01", "R02", "R03a", "R03b", "R04", "R05"])
-    out = describe.registry_by_notebook(reg, {"x": ("R02", "R03"), "y": ("R01", "R04")})
-    assert list(out.index) == ["R02", "R03a", "R03b", "R01", "R02", "R03a", "R03b", "R04"]
-    assert list(out["notebook"]) == ["x"] * 3 + ["y"] * 5
-    with pytest.raises(ValueError):
-        describe.registry_by_notebook(reg, {"z": ("R09", "R10")})
-
-
 def test_assumptions_table_flattens_leaves(tmp_path):
     path = tmp_path / "a.yaml"
     path.write_text("seed:\n  value: 7\n  why: any\n"

@@ -1,16 +1,15 @@
 """environment.yml, .ci/requirements.in, .ci/requirements.lock and the venv must agree."""
 
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from helpers import ROOT
 from helpers.envspec import requirements
 
-ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / ".ci" / "requirements.lock"
 REQUIREMENTS_IN = ROOT / ".ci" / "requirements.in"
 

@@ -25,7 +25,7 @@ def t(cohort):
 
 @pytest.fixture(scope="module")
 def lloq(cohort):
-    return min(p.lloq for p in cohort.assays.plates if p.analyte == "IL6")
+    return cohort.assays.lowest_lloq("IL6")
 
 
 @pytest.fixture(autouse=True)
@@ -51,20 +51,20 @@ def test_il6_distribution(t, cohort):
 
 
 def test_il6_by_extent(t, lloq):
-    comparisons = analysis.comparison_table(t, prefixes=("R07", "R08", "R09", "R10"), n_resamples=200)
+    comparisons = analysis.comparison_table(t, prefixes=("R07", "R08", "R09", "R10"))
     fig = figures.il6_by_extent(t, comparisons, lloq, CUTOFF)
     assert len(fig.axes) == 4
     for ax, prefix in zip(fig.axes, ("R07", "R08", "R09", "R10")):
         row = comparisons.loc[prefix]
-        assert ax.get_title().startswith(f"{prefix}: P = ")
+        assert ax.get_title().startswith(f"{prefix}: P ")  # "P = 0.024" or "P < 0.0001"
         assert n_points(ax) == row["n_a"] + row["n_b"]
-    assert len(fig.legends[0].get_texts()) == 6
+    assert len(fig.legends[0].get_texts()) == 7  # two IL-6 groups, LLOQ marker, median, IQR, LLOQ, cut-off
 
 
 def test_il6_by_response(t, lloq):
     categories = ["CR", "PR", "NC", "PD", "NE"]
     counts = t["response"].value_counts().reindex(categories, fill_value=0)
-    row = analysis.comparison_table(t, prefixes=("R12",), n_resamples=200).loc["R12"]
+    row = analysis.comparison_table(t, prefixes=("R12",)).loc["R12"]
     fig = figures.il6_by_response(t, row, categories, counts, lloq, CUTOFF)
     (ax,) = fig.axes
     assert n_points(ax) == counts.sum() == len(t)
@@ -107,8 +107,7 @@ def test_related_studies(t, best):
     studies = appraisal.related_studies(t, label="Reconstructed cohort")
     hr = {}
     for cut in (CUTOFF, best.cutoff):
-        frame = analysis.survival_frame(t.assign(il6_high=t["il6"] > cut))
-        hr[cut] = stats.cox(frame, "os_months", "death", ["il6_high"]).loc["il6_high"]
+        hr[cut] = survival.univariable_cox(t.assign(il6_high=t["il6"] > cut), ["il6_high"]).loc["il6_high"]
     hr_compare = pd.DataFrame(hr).T
     multi = survival.multivariable_cox(t).loc["il6_high"]
     fig = figures.related_studies(studies, multi, hr_compare, best.cutoff, CUTOFF, "Reconstructed cohort")
@@ -159,3 +158,103 @@ def test_verdict_matrix():
     assert ax.images[0].get_array().tolist() == [[0, 1, 2], [3, 3, 3]]
     assert [x.get_text() for x in ax.texts] == ["build failed: no cohort fits"]
     assert [x.get_text() for x in ax.get_yticklabels()] == ["committed", "broken"]
+
+
+# --- palette, label, log axes and the figures moved out of the notebooks ------------------
+
+def test_palette_survives_deuteranopia():
+    """Within each palette every pair of colours stays apart as a deuteranope (and a protanope)
+    sees it: CIE76 delta E of at least 15 after Machado et al.'s simulation."""
+    from helpers import style
+
+    for name, palette in style.PALETTES.items():
+        colours = {k: v for k, v in palette.items() if k != "empty"}
+        for kind in ("deuteranopia", "protanopia"):
+            (pair, distance), *_ = style.distinguishable(colours, kind).items()
+            assert distance >= 15, f"{name}: {pair} only {distance:.1f} apart under {kind}"
+    old = {"reproduced": "#4c9a2a", "not reproduced": "#c0392b"}  # the red / green this palette replaced
+    assert next(iter(style.distinguishable(old).values())) < 10
+
+
+def test_one_colour_per_group_everywhere(t):
+    from helpers import explorer, style
+
+    assert explorer.COLORS == {"above": style.HIGH_IL6, "at_or_below": style.LOW_IL6}
+    assert figures.VERDICT_COLOURS["reproduced"] == style.VERDICT_COLOURS["reproduced"]
+    fig = figures.km_by_il6(t, CUTOFF)
+    colours = {line.get_label().split(" (")[0]: line.get_color() for line in fig.axes[0].get_lines()
+               if not line.get_label().startswith("_")}
+    assert colours == {f"IL-6 > {CUTOFF:g} pg/ml": style.HIGH_IL6, f"IL-6 ≤ {CUTOFF:g} pg/ml": style.LOW_IL6}
+
+
+def test_stamp_sits_below_everything_and_is_legible(t):
+    from helpers.notebook import RECONSTRUCTED_LABEL, stamp
+    from helpers.style import STAMP_FONTSIZE
+
+    spearman = stats.correlation(t["il6"], t["crp_mg_dl"], method="spearman")
+    fig = stamp(figures.crp_scatter(t, spearman, CUTOFF))
+    (label,) = [x for x in fig.texts if x.get_text() == RECONSTRUCTED_LABEL]
+    renderer = fig.canvas.get_renderer()
+    box = label.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert ax.get_tightbbox(renderer).y0 > box.y1, "the label overlaps an axis or its labels"
+    assert label.get_fontsize() >= STAMP_FONTSIZE >= 10
+
+
+def test_log_axes_have_plain_numbers(t):
+    from helpers.style import plain_log_axes, plain_number
+
+    spearman = stats.correlation(t["il6"], t["crp_mg_dl"], method="spearman")
+    fig = figures.crp_scatter(t, spearman, CUTOFF)
+    plain_log_axes(fig)
+    fig.canvas.draw()
+    labels = [x.get_text() for ax in fig.axes for x in ax.get_xticklabels() + ax.get_yticklabels() if x.get_text()]
+    assert labels and not [x for x in labels if "^" in x or "e" in x or "$" in x]
+    assert [plain_number(v) for v in (0.001, 0.5, 10.0, 2000.0)] == ["0.001", "0.5", "10", "2000"]
+
+
+def test_p_values_as_printed():
+    from helpers.style import format_p, p_text
+
+    assert [format_p(p) for p in (0.00003, 0.0001, 0.00058, 0.024, 0.5, float("nan"))] == \
+        ["< 0.0001", "0.0001", "0.00058", "0.024", "0.5", "n/a"]
+    assert p_text(0.00001) == "P < 0.0001" and p_text(0.03) == "P = 0.03"
+
+
+def test_km_curve_equals_lifelines_and_counts_at_risk():
+    from lifelines import KaplanMeierFitter
+
+    rng = np.random.default_rng(1)
+    durations, events = np.round(rng.exponential(20, 40)), rng.random(40) < 0.7
+    curve = figures.km_curve(durations, events, ci=True)
+    kmf = KaplanMeierFitter().fit(durations, events)
+    assert np.allclose(curve["time"], kmf.survival_function_.index)
+    assert np.allclose(curve["survival"], kmf.survival_function_.iloc[:, 0])
+    assert np.allclose(curve["censored_survival"], kmf.survival_function_at_times(curve["censored_time"]))
+    assert len(curve["lower"]) == len(curve["time"])
+    assert figures.at_risk([1, 2, 2, 5], [0, 2, 3, 6]) == [4, 3, 1, 0]
+
+
+def test_every_km_plot_has_numbers_at_risk(t):
+    fig = figures.km_by_il6(t, CUTOFF)
+    texts = [x.get_text() for x in fig.axes[0].texts]
+    assert "Number at risk" in texts
+    high, low = (t["il6"] > CUTOFF).sum(), (t["il6"] <= CUTOFF).sum()
+    assert str(high) in texts and str(low) in texts  # everybody is at risk at time 0
+
+
+def test_figures_from_the_notebooks(t):
+    multivariable = survival.multivariable_cox(t).rename(index=survival.LABELS)
+    fig = figures.cox_forest(multivariable)
+    assert [x.get_text() for x in fig.axes[0].get_yticklabels()] == list(multivariable.index[::-1])
+    assert all("^" not in x.get_text() for x in fig.axes[0].get_xticklabels())
+    card = pd.DataFrame({"verdict": ["reproduced", "not reproduced"]}, index=["R01", "R11b"])
+    fig = figures.verdict_strip(card, card["verdict"].value_counts())
+    assert [x.get_text() for x in fig.axes[0].texts] == ["R01", "R11b"]
+    assert "not reproduced (1)" in [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    remark = appraisal.remark_checklist()
+    fig = figures.remark_items(remark)
+    assert len(fig.axes[0].patches) == len(remark)
+    pvals = appraisal.adjust_p_values(appraisal.all_p_values(t), 0.05)
+    fig = figures.p_value_ranks(pvals, 0.05)
+    assert n_points(fig.axes[0]) == len(pvals)

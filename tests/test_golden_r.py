@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import analysis, appraisal, assay
+from helpers import analysis, appraisal, assay, survival
 from helpers import stats as hs
 
 CLOSED = 1e-9
@@ -127,13 +127,13 @@ COHORT_COX = pd.DataFrame(
      [0.503078004266667, 0.419222502397940, 0.230129148801952094],
      [-0.126859678400178, 0.394755912798265, 0.747935829547196063],
      [0.193879188518437, 0.199195772600783, 0.330399375887365954]],
-    index=list(analysis.COX_COVARIATES), columns=["coef", "se", "p"])
+    index=list(survival.COX_COVARIATES), columns=["coef", "se", "p"])
 
 
 def test_cox_cohort_multivariable_coxph(t):
     """f <- coxph(Surv(os_months, death) ~ il6_high + dfi_short + multiple_sites + visceral +
     er_negative + age_per_10y, data = d); summary(f)$coefficients. R 4.2.2, survival 3.5-3."""
-    ours = hs.cox(analysis.survival_frame(t), "os_months", "death", list(analysis.COX_COVARIATES))
+    ours = survival.multivariable_cox(t)
     for col in ("coef", "se", "p"):
         np.testing.assert_allclose(ours[col], COHORT_COX[col], rtol=ITERATIVE)
 
@@ -141,7 +141,7 @@ def test_cox_cohort_multivariable_coxph(t):
 def test_cox_cohort_univariable_coxph(t):
     """summary(coxph(Surv(os_months, death) ~ il6_high, data = d))$coefficients.
     R 4.2.2, survival 3.5-3."""
-    row = hs.cox(analysis.survival_frame(t), "os_months", "death", ["il6_high"]).loc["il6_high"]
+    row = survival.univariable_cox(t, ["il6_high"]).loc["il6_high"]
     assert row["coef"] == pytest.approx(1.06468944097178, rel=ITERATIVE)
     assert row["hr"] == pytest.approx(2.89993824219771, rel=ITERATIVE)
     assert row["se"] == pytest.approx(0.369163167810106, rel=ITERATIVE)
@@ -184,7 +184,7 @@ ZPH_COHORT = pd.DataFrame({  # chisq per covariate, then GLOBAL (6 df)
              0.2346204712176578, 0.0621591932752823, 7.7545471142482629],
     "identity": [1.050415809471742623, 0.129239966877455037, 1.852527130040345194, 0.432132323853722966,
                  0.296385393650533790, 0.000109639348608465, 9.473472449091635994],
-}, index=[*analysis.COX_COVARIATES, "GLOBAL"])
+}, index=[*survival.COX_COVARIATES, "GLOBAL"])
 
 
 @pytest.mark.parametrize("transform", list(ZPH_COHORT.columns))
@@ -193,8 +193,8 @@ def test_cox_zph_cohort(t, transform):
     er_negative + age_per_10y, data = d); cox.zph(f, transform = transform)$table.
     R 4.2.2, survival 3.5-3. P for "more than one site": km 0.137096, rank 0.163506,
     identity 0.173490 (lifelines' proportional_hazard_test, rank: 0.038)."""
-    cols = list(analysis.COX_COVARIATES)
-    frame = analysis.survival_frame(t)
+    cols = list(survival.COX_COVARIATES)
+    frame = survival.survival_frame(t)
     res = hs.cox_zph(hs.cox_fit(frame, "os_months", "death", cols), frame, transform)
     # atol: a chisq near 0 (age, identity: 1.1e-4) moves by ~1e-9 with the ~1e-7 difference
     # between lifelines' and R's coefficients

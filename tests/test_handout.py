@@ -69,3 +69,16 @@ def test_handout_keeps_markdown_and_figures(rendered):
 
 def test_unknown_notebook_is_a_usage_error(tmp_path):
     assert handout.main(["nonexistent", "--out", str(tmp_path)]) == 2
+
+
+def test_handout_pdf_has_a_title_page_and_no_code(rendered):
+    from pypdf import PdfReader
+
+    out, _ = rendered
+    reader = PdfReader(out / "handout.pdf")
+    first = reader.pages[0].extract_text()
+    assert "Journal club handout" in first and "Anticancer Research 1999" in first
+    assert "of the 30 numbers and claims" in first and "Built " in first and "version " in first
+    body = "\n".join(p.extract_text() for p in reader.pages[1:])
+    assert "IL-6 and C-reactive protein" in body and "Figure 1." in body
+    assert "load_cohort(" not in body and "save_results(" not in body and "data_dir" not in body

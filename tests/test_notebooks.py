@@ -1,6 +1,8 @@
-"""The notebooks as regression tests: each runs top to bottom with papermill in a fresh
-kernel, writes its results JSON, and its verdicts match the registry. The same notebooks
-also run on a second cohort built from another seed."""
+"""The notebooks as regression tests. Each notebook runs once per cohort, exactly as the main
+command runs it: on the committed cohort within the report run that the report's own tests
+read too (conftest `report`), and on a second cohort built from another seed. The tests here
+read what those runs left: every notebook ran without an error, wrote its results file, and
+its verdicts match the registry's expectation on the committed cohort."""
 from __future__ import annotations
 
 import json
@@ -9,29 +11,40 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import holding
+from helpers.cohort import load_cohort
 from helpers.reconstruct import build
 from helpers.registry import VERDICTS
-from helpers.report import execute, notebooks
+from helpers.report import notebooks, run_all
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = notebooks()
 OTHER_SEED = 12345
 
 
-def run_notebook(path: Path, data_dir: Path, output_dir: Path) -> dict:
-    """Execute one notebook exactly as the main command does (papermill, kernel python3,
-    widgets off); a failing cell fails the test naming the notebook and the cell."""
-    _, _, error = execute(path, output_dir, {"data_dir": str(data_dir), "output_dir": str(output_dir)})
-    if error:
-        pytest.fail(f"{path.name}: {error}", pytrace=False)
-    return json.loads((output_dir / "results" / f"{path.stem}.json").read_text())
-
-
 @pytest.fixture(scope="session")
-def other_cohort(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("cohort_seed_other")
-    build(out, seed=OTHER_SEED)
-    return out
+def other_run(shared_dir) -> Path:
+    """The set run once (helpers.report.run_all, as the report runs it) on a cohort built with
+    seed OTHER_SEED, in `<folder>/run`; the cohort itself is `<folder>/cohort`."""
+    with holding(shared_dir, "other_seed") as folder:
+        if not (folder / "done").is_file():
+            build(folder / "cohort", seed=OTHER_SEED)
+            load_cohort(folder / "cohort", cache_dir=folder / "run" / "cleaned")  # the report's first step
+            run_all(NOTEBOOKS, folder / "run", {"data_dir": str(folder / "cohort"),
+                                                 "output_dir": str(folder / "run")}, jobs=2)
+            (folder / "done").touch()
+    return folder
+
+
+def executed(path: Path, out_dir: Path) -> dict:
+    """The results file of a notebook run into `out_dir`; fails naming the cell that raised."""
+    target = out_dir / "notebooks" / path.name
+    assert target.is_file(), f"{path.name} was not executed"
+    nb = nbformat.read(target, as_version=4)
+    errors = [f"cell {c.get('execution_count')}: {o['ename']}: {o['evalue']}" for c in nb.cells
+              if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    if errors or nb.metadata.get("papermill", {}).get("exception"):
+        pytest.fail(f"{path.name}: {'; '.join(errors) or 'failed'}", pytrace=False)
+    return json.loads((out_dir / "results" / f"{path.stem}.json").read_text())
 
 
 def test_there_are_notebooks():
@@ -39,16 +52,22 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_reproduces_registry(path, tmp_path):
-    results = run_notebook(path, ROOT / "data", tmp_path)
+def test_notebook_reproduces_registry(path, report):
+    results = executed(path, report)
     wrong = {rid: v for rid, v in results["verdicts"].items() if v["verdict"] != v["expected_verdict"]}
     assert not wrong, f"{path.name}: verdicts differ from the registry's expectation: {wrong}"
 
 
+def test_report_scorecard_meets_the_registry(report):
+    done = json.loads((report / "done.json").read_text())
+    assert done["returncode"] == 0, done["stdout"][-3000:] + done["stderr"]
+    assert "Scorecard: 29 reproduced, 0 direction only, 1 not reproduced, 0 not computable" in done["stdout"]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_on_another_cohort(path, tmp_path, other_cohort):
-    results = run_notebook(path, other_cohort, tmp_path)
-    assert results["parameters"]["data_dir"] == str(other_cohort)
+def test_notebook_runs_on_another_cohort(path, other_run):
+    results = executed(path, other_run / "run")
+    assert results["parameters"]["data_dir"] == str(other_run / "cohort")
     assert all(v["verdict"] in VERDICTS for v in results["verdicts"].values())
 
 

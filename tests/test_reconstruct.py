@@ -6,14 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from helpers import check, reconstruct
+from helpers import ROOT, check, reconstruct, stats
 from helpers.registry import VERDICTS, load_registry
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 OTHER_SEED = 12345
 
@@ -166,3 +166,18 @@ def test_exports_look_like_what_instruments_write():
     assert "Group: " in text  # the reader software's own concentrations
     assert set(manifest.loc[manifest["analyte"] == "IL2", "vendor"]) == {"gen5"}
     assert set(manifest.loc[manifest["analyte"] != "IL6", "read"]) == {"450-570"}
+
+
+def test_design_search_uses_the_mann_whitney_of_stats():
+    """The generator's rank-level P (what its searches aim at) is stats.mann_whitney's P."""
+    rng = np.random.default_rng(3)
+    n, n_tied = 46, 4
+    values = np.r_[np.full(n_tied, 0.1), np.sort(rng.uniform(0.2, 50, n - n_tied))]  # the lowest n_tied tie
+    ranks = reconstruct._midranks(n, n_tied)
+    for size in (5, 17, 29):
+        members = rng.choice(n, size, replace=False)
+        inside = np.isin(np.arange(n), members)
+        p, dev = reconstruct._mw_p(ranks[members], n, n_tied)
+        mw = stats.mann_whitney(values[inside], values[~inside])
+        assert p == pytest.approx(mw.p, rel=1e-12)
+        assert dev == pytest.approx(mw.u - size * (n - size) / 2)

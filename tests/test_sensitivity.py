@@ -1,16 +1,14 @@
 """Tests of helpers.sensitivity: assumption overrides, rebuilding under a scenario, failed
 builds as outcomes, and the verdict matrix."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from helpers import reconstruct, sensitivity
+from helpers import ROOT, reconstruct, sensitivity
 from helpers.registry import load_registry
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 BASE = yaml.safe_load(reconstruct.ASSUMPTIONS.read_text(encoding="utf-8"))
 
@@ -120,3 +118,24 @@ def test_matrix_and_reproduced_share():
     assert (share["build failed"] == 1).all() and "check failed" not in share
     summary = sensitivity.summary(outcomes)
     assert summary.loc["a", "reproduced"] == 2 and summary.loc["c", "status"] == "build failed"
+
+
+def test_outcomes_are_kept_by_the_content_of_their_inputs(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = sensitivity.run_scenario("NE 2", {"response.counts.NE": 2}, tmp_path / "a", cache_dir=cache)
+    assert first.status == sensitivity.BUILD_FAILED and len(list(cache.glob("scenario-*.pkl"))) == 1
+
+    def rebuilt(*args):
+        raise AssertionError("rebuilt although nothing changed")
+    monkeypatch.setattr(sensitivity, "_build_and_check", rebuilt)
+    again = sensitivity.run_scenario("two not evaluable", {"response.counts.NE": 2}, tmp_path / "b", cache_dir=cache)
+    assert again.name == "two not evaluable" and (again.status, again.reason) == (first.status, first.reason)
+    with pytest.raises(AssertionError, match="rebuilt"):  # another assumption: another key
+        sensitivity.run_scenario("NE 1", {"response.counts.NE": 1}, tmp_path / "c", cache_dir=cache)
+
+
+def test_kept_outcomes_depend_on_the_code_the_build_and_check_run():
+    names = {p.stem for p in sensitivity.code_files()}
+    assert {"__init__", "sensitivity", "reconstruct", "instrument_writers", "plates", "instruments", "assay",
+            "cleaning", "cohort", "analysis", "stats", "survival", "registry"} <= names
+    assert not names & {"figures", "site", "report", "notebook", "explorer", "appraisal"}

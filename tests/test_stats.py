@@ -122,17 +122,61 @@ def test_permutation_p_exact_with_ties_matches_enumeration():
     assert hs.mann_whitney_permutation_p(x, y) == pytest.approx(min(1, 2 * min(p_less, p_greater)))
 
 
-def test_permutation_p_monte_carlo_close_to_exact_and_seeded():
+@pytest.mark.parametrize("seed", range(20))
+def test_permutation_p_equals_scipy_full_enumeration(seed):
+    """Small samples with many ties, where scipy's permutation_test enumerates every split."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.integers(0, 5, rng.integers(2, 7)).astype(float), rng.integers(0, 6, rng.integers(2, 7)).astype(float)
+    expected = stats.permutation_test((x, y), lambda a, b, axis: stats.mannwhitneyu(a, b, axis=axis).statistic,
+                                      permutation_type="independent", vectorized=True, n_resamples=10**6).pvalue
+    assert hs.mann_whitney_permutation_p(x, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_permutation_p_without_ties_is_scipys_exact_mann_whitney():
     rng = np.random.default_rng(5)
-    x, y = rng.normal(0.5, 1, 10), rng.normal(0, 1, 12)  # C(22,10) >> 20000
-    exact = stats.mannwhitneyu(x, y, method="exact").pvalue
-    p = hs.mann_whitney_permutation_p(x, y)
-    assert p == pytest.approx(exact, abs=0.015)
-    assert hs.mann_whitney_permutation_p(x, y, seed=0) == p
-    assert hs.mann_whitney_permutation_p(x, y, seed=1) != p
+    x, y = rng.normal(0.5, 1, 10), rng.normal(0, 1, 12)  # C(22, 10) = 646646 splits
+    assert hs.mann_whitney_permutation_p(x, y) == pytest.approx(stats.mannwhitneyu(x, y, method="exact").pvalue,
+                                                                 rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mann_whitney_p_is_scipys_asymptotic_p(seed):
+    rng = np.random.default_rng(seed)
+    x, y = rng.integers(0, 8, rng.integers(1, 30)).astype(float), rng.integers(0, 9, rng.integers(1, 30)).astype(float)
+    expected = stats.mannwhitneyu(x, y, method="asymptotic", use_continuity=True).pvalue
+    assert hs.mann_whitney(x, y).p == pytest.approx(expected, rel=1e-12)
+
+
+def test_mann_whitney_normal_p_from_u_and_ties():
+    # as test_mann_whitney_ties_corrected_variance_and_continuity, from U and the tie sizes alone
+    x, y = [1, 2, 2, 3, 3.5], [2, 3, 3, 4, 5, 5, 6]
+    res = hs.mann_whitney(x, y)
+    assert hs.mann_whitney_normal_p(res.u, 5, 7, [1, 3, 3, 1, 1, 2, 1]) == res.p
+    assert hs.mann_whitney_normal_p(17.5, 5, 7, [1] * 12) == hs.mann_whitney_normal_p(17.5, 5, 7)
+    assert hs.mann_whitney_normal_p(10.0, 2, 3, [5]) == 1.0  # every value tied
 
 
 # --- Correlation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_correlation_equals_scipy(seed, method):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 50))
+    x = rng.integers(0, 8, n).astype(float)  # ties
+    y = x * rng.normal(0.5, 1, n) + rng.integers(0, 4, n)
+    ours = hs.correlation(x, y, method)
+    theirs = {"spearman": stats.spearmanr, "pearson": stats.pearsonr}[method](x, y)
+    assert ours.r == pytest.approx(theirs.statistic, rel=1e-12, abs=1e-15)
+    assert ours.p == pytest.approx(theirs.pvalue, rel=1e-9)
+    assert ours.p == hs.correlation_p_from_r(ours.r, n)
+
+
+def test_correlation_of_a_constant_is_nan():
+    res = hs.correlation([1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 3.0, 5.0])
+    assert math.isnan(res.r) and math.isnan(res.p)
+    assert math.isnan(hs.pearson_r([2.0, 2.0, 2.0], [1.0, 2.0, 3.0]))
 
 
 def test_pearson_hand_case():

@@ -100,3 +100,18 @@ def test_proportional_hazards_rows_and_old_approximation(table):
     assert np.isnan(res.loc["GLOBAL", "p_lifelines"])
     assert res["p_lifelines"].iloc[:6].notna().all()
     assert not np.allclose(res["p"].iloc[:6], res["p_lifelines"].iloc[:6], rtol=1e-3)
+
+
+def test_univariable_cox_is_nan_without_a_finite_estimate(table):
+    no_deaths_above = table.assign(death=table["death"].where(~table["il6_high"], 0))
+    assert survival.univariable_cox(no_deaths_above, ["il6_high"]).loc["il6_high"].isna().all()
+    assert survival.univariable_cox(table.assign(il6_high=True), ["il6_high"]).loc["il6_high"].isna().all()
+    assert np.isfinite(survival.univariable_cox(no_deaths_above, ["age_per_10y"]).loc["age_per_10y", "hr"])
+
+
+def test_univariable_cox_uses_the_patients_with_that_covariate(table):
+    missing = table.assign(dfi_short=table["dfi_short"].astype(object).where(table.index >= 5, None))
+    both = survival.univariable_cox(missing, ["il6_high", "dfi_short"])
+    pd.testing.assert_series_equal(both.loc["il6_high"], survival.univariable_cox(table, ["il6_high"]).loc["il6_high"])
+    pd.testing.assert_series_equal(both.loc["dfi_short"],
+                                   survival.univariable_cox(table.iloc[5:], ["dfi_short"]).loc["dfi_short"])
