@@ -87,14 +87,12 @@ def build_date() -> str:
 
 
 def scorecard_summary(cohort) -> list[str]:
-    """The scorecard of the cohort in words (helpers.site.summary_lines), computed through the
-    same helpers as notebook 07."""
-    from helpers.analysis import add_covariates, left_out_by_row, reproduce
-    from helpers.registry import scorecard
+    """The scorecard of the cohort in words (helpers.site.summary_lines), computed as notebook 07
+    and the check command compute it (helpers.analysis.cohort_scorecard)."""
+    from helpers.analysis import cohort_scorecard
     from helpers.site import summary_lines
 
-    left_out = left_out_by_row(add_covariates(cohort.table), cohort.excluded)
-    return summary_lines(scorecard(reproduce(cohort.table), left_out=left_out))
+    return summary_lines(cohort_scorecard(cohort))
 
 
 def main(argv: list[str] | None = None) -> int:
