@@ -38,11 +38,21 @@ $(STAMP): $(LOCK) | $(UV)
 	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/il6_repro.pth", "w").write(sys.argv[1] + "\n")' "$(CURDIR)"
 	touch $@
 
-# Rebuild the cohort from its seed (byte-identical to the committed files), then run every
-# notebook into output/ with an HTML report and the scorecard.
+# The reconstructed cohort: rebuild it from its seed (byte-identical to the committed files),
+# then run every notebook into output/ with an HTML report and the scorecard.
+# STUDY=gbsg2: rebuild GBSG2's tables from lifelines' copy and report into output/gbsg2/.
+# STUDY=path/to/study.yaml: run the set on your own study file into output/<its folder>/.
+STUDY ?= paper
 reproduce: $(STAMP)
+ifeq ($(STUDY),paper)
 	$(PY) -m helpers.reconstruct --out data
-	$(PY) -m helpers.report --data data --out output
+	$(PY) -m helpers.report --study data/study.yaml --out output
+else ifeq ($(STUDY),gbsg2)
+	$(PY) -m helpers.gbsg2 --out data/gbsg2
+	$(PY) -m helpers.report --study data/gbsg2/study.yaml --out output/gbsg2
+else
+	$(PY) -m helpers.report --study $(STUDY) --out output/$(notdir $(patsubst %/,%,$(dir $(abspath $(STUDY)))))
+endif
 
 # Journal-club handout: the chosen notebooks run, rendered without their code as HTML and as
 # one PDF, output/handout/handout.pdf (see helpers/handout.py), e.g.
@@ -50,7 +60,7 @@ reproduce: $(STAMP)
 PAPER ?= a4
 handout: $(STAMP)
 	@test -n "$(NOTEBOOKS)" || { echo 'usage: make handout NOTEBOOKS="00 03 06 08" [PAPER=letter]' >&2; exit 1; }
-	$(PY) -m helpers.handout $(NOTEBOOKS) --data data --out output/handout --paper $(PAPER)
+	$(PY) -m helpers.handout $(NOTEBOOKS) --out output/handout --paper $(PAPER)
 
 # Wall time of make reproduce, make test and helpers.check against an import-only floor
 # measured in the same run, and the cut-off explorer's redraw (not a test; see helpers/benchmark.py).

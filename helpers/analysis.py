@@ -7,13 +7,15 @@ value with the reason (helpers.registry.not_computable).
 """
 from __future__ import annotations
 
-import numpy as np
+import functools
+
 import pandas as pd
 
-from helpers import stats
+from helpers import findings, stats
 from helpers.clinical import responder
-from helpers.registry import not_computable, scorecard
-from helpers.survival import COX_COVARIATES, multivariable_cox, survival_frame, univariable_cox
+from helpers.registry import load_registry, registry_values, scorecard
+from helpers.study import PAPER_STUDY, load_study
+from helpers.survival import COX_COVARIATES
 
 CUTOFF_PG_ML = 4.0  # fixed in advance: the CLEIA's upper reference limit (see context)
 DFI_SHORT_MONTHS = 24
@@ -37,15 +39,9 @@ def add_covariates(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> pd.Data
 
 
 def above_cutoff(t: pd.DataFrame, cutoff: float) -> pd.Series:
-    """IL-6 above the cut-off: True / False, or <NA> when the result cannot say. A result
-    below a LLOQ that is itself above the cut-off (or above a ULOQ below it) is unknown
-    relative to the cut-off: its substituted value never decides the class."""
-    high = (t["il6"] > cutoff).astype("boolean")
-    unknown = t["il6"].isna()
-    if {"il6_censored", "il6_lloq", "il6_uloq"} <= set(t.columns):  # limits known (helpers.cohort tables)
-        unknown |= (t["il6_censored"] == "left") & (t["il6_lloq"] > cutoff)
-        unknown |= (t["il6_censored"] == "right") & (t["il6_uloq"] < cutoff)
-    return high.mask(unknown)
+    """IL-6 above the cut-off: True / False, or <NA> when the result cannot say
+    (helpers.findings.marker_high)."""
+    return findings.marker_high(t, "il6", cutoff)
 
 
 ANALYSIS_NEEDS = {  # analysis -> (registry prefixes it feeds, columns it needs)
@@ -124,126 +120,101 @@ def il6_values(t: pd.DataFrame, a: pd.Series, b: pd.Series) -> tuple[pd.Series, 
 
 
 def fisher_tests(t: pd.DataFrame) -> pd.DataFrame:
-    """Detectable TNF-alpha / IL-1beta against each clinicopathological variable (Fisher exact)."""
-    rows = []
-    for cytokine in ("tnfa", "il1b"):
-        for var in CLINICAL_VARIABLES:
-            both = t[[f"{cytokine}_detectable", var]].dropna()
-            det, v = both.iloc[:, 0].astype(bool), both.iloc[:, 1].astype(bool)
-            table = [[int((det & v).sum()), int((det & ~v).sum())], [int((~det & v).sum()), int((~det & ~v).sum())]]
-            res = stats.fisher_exact(table)
-            rows.append({"cytokine": cytokine, "variable": var, "table": table,
-                         "odds_ratio": res.odds_ratio, "p": res.p})
-    return pd.DataFrame(rows)
+    """Detectable TNF-alpha / IL-1beta against each clinicopathological variable (Fisher
+    exact), as the paper's study file defines them (helpers.findings.fisher_tests)."""
+    study = paper_study()
+    out = findings.fisher_tests(study, findings.derive(study, t))
+    names = {g: v for g, v in zip(study.detectability["against"], CLINICAL_VARIABLES)}
+    return out.assign(cytokine=out["marker"].str.lower(), variable=out["group"].map(names))[
+        ["cytokine", "variable", "table", "odds_ratio", "p"]]
 
 
-def _guarded(ids, compute) -> dict:
-    """compute() for these registry ids, or each id 'not computable' with the reason the
-    data could not support it (degenerate data is a result, not an input error)."""
-    try:
-        return compute()
-    except (ValueError, ZeroDivisionError, np.linalg.LinAlgError) as err:
-        return {rid: not_computable(str(err)) for rid in ids}
+@functools.cache
+def paper_study():
+    """The study file of the paper's reconstructed cohort (data/study.yaml)."""
+    return load_study(PAPER_STUDY)
+
+
+def reproduce(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML, study=None, analyses=None) -> dict:
+    """Every registry quantity computed from a cohort table, {registry id: value}: the study's
+    results (helpers.findings, only `analyses` when given; the paper's study file unless
+    `study` is given) read through its registry's `result` column, with the primary marker's
+    cut-off set to `cutoff`."""
+    study = (study or paper_study()).with_cutoff(cutoff)
+    return registry_values(load_registry(study.registry_file), findings.findings(study, table, analyses))
+
+
+# the paper's registry rows by prefix -> the analyses (helpers.findings.ANALYSES) that compute them
+ROW_ANALYSES = {"R01": "markers", "R02": "markers", "R03": "markers", "R04": "markers", "R05": "detectability",
+                "R06": "markers", "R07": "comparisons", "R08": "comparisons", "R09": "comparisons",
+                "R10": "comparisons", "R11": "correlate", "R12": "response", "R13": "survival", "R14": "cox"}
+
+
+def _rows(t: pd.DataFrame, cutoff: float, prefixes) -> dict:
+    rows = [p for p in ROW_ANALYSES if p.startswith(tuple(prefixes))]
+    values = reproduce(t, cutoff, analyses={ROW_ANALYSES[p] for p in rows})
+    return {rid: v for rid, v in values.items() if rid.startswith(tuple(prefixes))}
 
 
 def detection_values(t: pd.DataFrame) -> dict:
     """R02-R04: patients with detectable IL-2, TNF-alpha and IL-1beta (notebook 01)."""
-    values = {}
-    for rid, analyte, name in (("R02", "il2", "IL-2"), ("R03", "tnfa", "TNF-alpha"), ("R04", "il1b", "IL-1beta")):
-        measured = t[f"{analyte}_detectable"].dropna()
-        values[rid] = int(measured.sum()) if len(measured) else not_computable(f"no patient has a result for {name}")
-    return values
+    return _rows(t, CUTOFF_PG_ML, ("R02", "R03", "R04"))
 
 
-def cytokine_values(t: pd.DataFrame) -> dict:
+def cytokine_values(t: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
     """R01, R05, R06: patients, the smallest Fisher P of detectable TNF-alpha / IL-1beta
-    against the clinical variables, IL-6 above the cut-off (of the patients whose class is
-    known) (notebook 02)."""
-    known = t["il6_high"].dropna()
-    n_high = int(known.sum())
-    values = {
-        "R01": len(t),
-        "R06a": n_high,
-        "R06b": stats.proportion(n_high, len(known))[1] if len(known) else not_computable("no IL-6 result"),
-    }
-    return values | _guarded(["R05"], lambda: {"R05": float(fisher_tests(t)["p"].min())})
-
-
-def _groups_too_small(label: str, x: pd.Series, y: pd.Series, minimum: int = 1) -> str:
-    small = [f"{name} has {len(v)} patient(s)" for name, v in zip(label.split(" vs "), (x, y)) if len(v) < minimum]
-    return "; ".join(small)
+    against the clinical variables, IL-6 above the cut-off (notebook 02)."""
+    return _rows(t, cutoff, ("R01", "R05", "R06"))
 
 
 def comparison_values(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10", "R12")) -> dict:
     """R07-R10 (medians of each group and Mann-Whitney P) and R12 (median difference, P)."""
-    values = {}
-    for prefix, (label, a, b) in il6_comparisons(t).items():
-        if prefix not in prefixes:
-            continue
-        ids = ["R12a", "R12b"] if prefix == "R12" else [f"{prefix}{k}" for k in "abc"]
-        x, y = il6_values(t, a, b)
-        empty = _groups_too_small(label, x, y)
-        if empty:
-            values |= {rid: not_computable(empty) for rid in ids}
-            continue
-        mw = stats.mann_whitney(x, y)
-        if prefix == "R12":
-            values["R12a"], values["R12b"] = mw.median_x - mw.median_y, mw.p
-        else:
-            values[f"{prefix}a"], values[f"{prefix}b"], values[f"{prefix}c"] = mw.median_x, mw.median_y, mw.p
-    return values
+    return _rows(t, CUTOFF_PG_ML, prefixes)
 
 
 def crp_values(t: pd.DataFrame) -> dict:
     """R11: Spearman correlation of IL-6 with CRP and its P (patients with both values)."""
-    both = t[["il6", "crp_mg_dl"]].dropna()
-    if len(both) < 3:
-        return {rid: not_computable(f"{len(both)} patients have both IL-6 and CRP") for rid in ("R11a", "R11b")}
-    corr = stats.correlation(both["il6"], both["crp_mg_dl"], method="spearman")
-    return {"R11a": corr.r, "R11b": corr.p}
+    return _rows(t, CUTOFF_PG_ML, ("R11",))
 
 
-def survival_values(t: pd.DataFrame) -> dict:
+def survival_values(t: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
     """R13 (log-rank P, univariable hazard ratio) and R14 (multivariable Cox)."""
-    ids13, ids14 = ["R13a", "R13b"], [f"R14{k}" for k in "abcde"]
-    grouped = t.dropna(subset=["il6_high"])
-    if grouped["il6_high"].nunique() < 2:
-        reason = "no patient has an IL-6 class" if grouped.empty else "every patient is in one IL-6 group"
-        return {rid: not_computable(reason) for rid in ids13 + ids14}
-    if grouped["death"].sum() == 0:
-        reason = "no deaths: survival cannot be compared"
-        return {rid: not_computable(reason) for rid in ids13 + ids14}
-
-    def univariable():
-        hr = float(univariable_cox(grouped, ["il6_high"]).loc["il6_high", "hr"])
-        return {"R13a": stats.logrank(grouped["os_months"], grouped["death"], grouped["il6_high"].astype(bool)).p,
-                "R13b": hr if np.isfinite(hr) else not_computable("no finite hazard ratio: the deaths fall in "
-                                                                  "one IL-6 group, or the fit does not converge")}
-
-    def multivariable():
-        complete = survival_frame(t)
-        constant = [c for c in COX_COVARIATES if complete[c].nunique() < 2]
-        if constant:
-            raise ValueError(f"{', '.join(constant)} takes one value for every patient in the model")
-        multi = multivariable_cox(t)
-        return {"R14a": float(multi.loc["il6_high", "p"]), "R14b": float(multi.loc["il6_high", "hr"]),
-                "R14c": float(multi.loc["dfi_short", "p"]), "R14d": float(multi.loc["dfi_short", "hr"]),
-                "R14e": float(multi.drop(index=["il6_high", "dfi_short"])["p"].min())}
-    return _guarded(ids13, univariable) | _guarded(ids14, multivariable)
+    return _rows(t, cutoff, ("R13", "R14"))
 
 
-def reproduce(table: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
-    """Every registry quantity computed from a cohort table: {registry id: value}."""
-    t = add_covariates(table, cutoff)
-    values = detection_values(t) | cytokine_values(t) | comparison_values(t) | crp_values(t) | survival_values(t)
-    return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in values.items()}
+def study_scorecard(study, cohort) -> pd.DataFrame:
+    """The scorecard of a study (helpers.study) on its loaded cohort: with a registry in
+    reproduce mode, each row's value and verdict (helpers.registry.scorecard); in replicate
+    mode, each claim's replication verdict (helpers.registry.replication_card); without a
+    registry, every result (helpers.findings) without verdicts. The paper's form of table
+    also says which rows lost patients."""
+    from helpers.registry import replication_card
+
+    results = findings.findings(study, cohort.table)
+    if study.registry_file is None:
+        return pd.DataFrame({"result": list(results), "value": pd.Series(list(results.values()), dtype=object)}
+                            ).set_index("result")
+    reg = load_registry(study.registry_file)
+    values = registry_values(reg, results)
+    paper_form = study.clinical_format == "zhang1999" and study.primary.id == "IL6"
+    left_out = left_out_by_row(add_covariates(cohort.table, study.primary.cutoff), cohort.excluded) \
+        if paper_form and set(reg.index) <= set(paper_study_registry().index) else None
+    if study.registry_mode == "replicate":
+        return replication_card(values, reg, left_out)
+    return scorecard(values, registry=reg, left_out=left_out)
+
+
+def paper_study_registry() -> pd.DataFrame:
+    return load_registry(paper_study().registry_file)
 
 
 def cohort_scorecard(cohort) -> pd.DataFrame:
-    """The scorecard of a loaded cohort (helpers.cohort.Cohort): every registry row's value and
-    verdict (reproduce, helpers.registry.scorecard), saying which rows lost patients."""
-    left_out = left_out_by_row(add_covariates(cohort.table), cohort.excluded)
-    return scorecard(reproduce(cohort.table), left_out=left_out)
+    """The scorecard of a cohort in the paper's form (helpers.cohort.load_cohort): study_scorecard
+    with the paper's study file."""
+    return study_scorecard(paper_study(), cohort)
+
+
+PERMUTATION_MAX_N = 150  # the exact permutation P's work grows as n_a n^2: about 1 s at 100 + 100 patients
 
 
 def comparison_table(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10")) -> pd.DataFrame:
@@ -270,7 +241,8 @@ def comparison_table(t: pd.DataFrame, prefixes=("R07", "R08", "R09", "R10")) -> 
             "n_b": sb["n"], "median_b": sb["median"], "q1_b": sb["q1"], "q3_b": sb["q3"],
             "censored_a": int(censored[a].sum()), "censored_b": int(censored[b].sum()),
             "median_difference": sa["median"] - sb["median"], "u": mw.u, "p_normal": mw.p,
-            "p_permutation": stats.mann_whitney_permutation_p(x, y),
+            "p_permutation": (stats.mann_whitney_permutation_p(x, y) if len(x) + len(y) <= PERMUTATION_MAX_N
+                              else float("nan")),
             "hodges_lehmann": mw.hodges_lehmann, "rank_biserial": mw.rank_biserial,
         })
     return pd.DataFrame(rows).set_index("id")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, sparse
 from scipy import stats as sps
 
 from helpers import analysis, stats, survival
@@ -174,11 +174,26 @@ def logrank_z(durations, events, groups) -> np.ndarray:
     if g.shape[1] != d.size or e.size != d.size:
         raise ValueError("durations, events and groups differ in length")
     times = np.unique(d[e])
-    at_risk = d[None, :] >= times[:, None]
-    died = (at_risk & e[None, :] & (d[None, :] == times[:, None])).astype(float)
-    at_risk = at_risk.astype(float)
-    n_t, d_t = at_risk.sum(1), died.sum(1)
-    n1, d1 = at_risk @ g.T, died @ g.T                      # (times, k)
+    # Each patient is at risk at the event times up to her own duration: with r_i the number of
+    # event times <= d_i, the count at risk in a group at time j is how many of its patients
+    # have r_i > j. Counting through a sparse patient x time indicator and a cumulative sum
+    # costs O(k n + k times), never a times x n matrix; the counts are the same integers.
+    n, m = d.size, times.size
+    last = np.searchsorted(times, d, side="right")          # r_i
+    slot = np.where(e, last - 1, m)                         # event time of a death, m for none
+    ones = np.ones(n)
+    by_last = sparse.csr_matrix((ones, (np.arange(n), last)), shape=(n, m + 1))
+    by_death = sparse.csr_matrix((ones, (np.arange(n), slot)), shape=(n, m + 1))
+    n_t = (n - np.searchsorted(np.sort(d), times, side="left")).astype(float)
+    d_t = np.bincount(slot, minlength=m + 1)[:m].astype(float)
+    n1 = np.ascontiguousarray(np.cumsum(np.asarray(g @ by_last)[:, ::-1], axis=1)[:, ::-1][:, 1:].T)  # (times, k)
+    d1 = np.ascontiguousarray(np.asarray(g @ by_death)[:, :m].T)
+    return _z(n_t, d_t, n1, d1)
+
+
+def _z(n_t, d_t, n1, d1) -> np.ndarray:
+    """logrank_z from the counts at each event time: n_t, d_t at risk and deaths of all
+    patients, n1, d1 (times, k) those of each grouping's True group."""
     frac = n1 / n_t[:, None]
     o_minus_e = (d1 - d_t[:, None] * frac).sum(0)
     w = np.where(n_t > 1, d_t * (n_t - d_t) / np.maximum(n_t - 1, 1), 0.0)
@@ -186,6 +201,35 @@ def logrank_z(durations, events, groups) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(var > 0, o_minus_e / np.sqrt(var), np.nan)
     return z
+
+
+def _threshold_z(d: np.ndarray, e: np.ndarray, x: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
+    """logrank_z of the groupings x > c for every c of `cutoffs` (sorted), x of shape (n,) or
+    (b, n) (b data sets, e.g. permutations): shape (k,) or (b, k), the same numbers as
+    logrank_z(d, e, x > cutoffs[:, None]) without the k x n groupings. The patients are
+    counted by (first cut-off at or above x, last event time at risk) and those counts summed
+    over cut-offs and times: O(b (n + k times))."""
+    xs = np.atleast_2d(x)
+    times = np.unique(d[e])
+    n, m, k, b = d.size, times.size, cutoffs.size, xs.shape[0]
+    last = np.searchsorted(times, d, side="right")          # at risk at event times 0 .. last-1
+    slot = np.where(e, last - 1, m)                         # event time of a death, m for none
+    n_t = (n - np.searchsorted(np.sort(d), times, side="left")).astype(float)
+    d_t = np.bincount(slot, minlength=m + 1)[:m].astype(float)
+    level = np.searchsorted(cutoffs, xs, side="left")       # x > cutoffs[j] for j < level
+    base = np.arange(b)[:, None] * (k + 1)
+
+    def counts(index):  # (b, k, m + 1): patients of each grouping's True group by `index`
+        flat = ((base + level) * (m + 1) + index[None, :]).ravel()
+        c = np.bincount(flat, minlength=b * (k + 1) * (m + 1)).reshape(b, k + 1, m + 1)
+        return np.cumsum(c[:, ::-1], axis=1)[:, ::-1][:, 1:]  # x above cutoffs[j]: level > j
+
+    n1 = np.cumsum(counts(last)[:, :, ::-1], axis=2)[:, :, ::-1][:, :, 1:]   # at risk: last > t
+    d1 = counts(slot)[:, :, :m]
+    # (times, b k) as logrank_z lays them out, so that the sums run in the same order
+    z = _z(n_t, d_t, np.ascontiguousarray(n1.reshape(b * k, m).T, dtype=float),
+           np.ascontiguousarray(d1.reshape(b * k, m).T, dtype=float))
+    return z.reshape(b, k) if np.ndim(x) == 2 else z
 
 
 def candidate_cutoffs(x, quantile_range=(0.1, 0.9)) -> np.ndarray:
@@ -197,7 +241,7 @@ def candidate_cutoffs(x, quantile_range=(0.1, 0.9)) -> np.ndarray:
         raise ValueError(f"quantile_range must satisfy 0 < low < high < 1, got {quantile_range}")
     x = np.asarray(x, float)
     values = np.unique(x)
-    frac_below = (x[None, :] <= values[:, None]).mean(1)
+    frac_below = np.searchsorted(np.sort(x), values, side="right") / x.size  # fraction of values <= each
     keep = (frac_below >= lo - 1e-12) & (frac_below <= hi + 1e-12)
     if not keep.any():
         raise ValueError("no candidate cut-off lies in the quantile range")
@@ -218,11 +262,11 @@ def min_p_cutpoint(t: pd.DataFrame, quantile_range=(0.1, 0.9), marker: str = "il
     (marker > c vs <= c) has the smallest P. Ties of P go to the lowest cut-off."""
     x = t[marker].to_numpy(float)
     cutoffs = candidate_cutoffs(x, quantile_range)
-    groups = x[None, :] > cutoffs[:, None]
-    z = logrank_z(t[duration], t[event], groups)
+    z = _threshold_z(t[duration].to_numpy(float), t[event].to_numpy(bool), x, cutoffs)
     p = 2 * sps.norm.sf(np.abs(z))
-    curve = pd.DataFrame({"cutoff": cutoffs, "fraction_below": 1 - groups.mean(1),
-                          "n_high": groups.sum(1), "z": z, "p": p})
+    n_high = x.size - np.searchsorted(np.sort(x), cutoffs, side="right")
+    curve = pd.DataFrame({"cutoff": cutoffs, "fraction_below": 1 - n_high / x.size,
+                          "n_high": n_high, "z": z, "p": p})
     best = int(np.nanargmax(np.abs(z)))
     return MinPCutpoint(cutoff=float(cutoffs[best]), p=float(p[best]), z=float(abs(z[best])), curve=curve)
 
@@ -258,10 +302,9 @@ def min_p_permutation(t: pd.DataFrame, quantile_range=(0.1, 0.9), n_permutations
     rng = np.random.default_rng(seed)
     perms = np.array([rng.permutation(x.size) for _ in range(n_permutations)])
     max_z = np.empty(n_permutations)
+    d, e = t[duration].to_numpy(float), t[event].to_numpy(bool)
     for start in range(0, n_permutations, chunk):
-        xp = x[perms[start:start + chunk]]                          # (b, n)
-        groups = (xp[:, None, :] > cutoffs[None, :, None]).reshape(-1, x.size)
-        z = logrank_z(t[duration], t[event], groups).reshape(len(xp), cutoffs.size)
+        z = _threshold_z(d, e, x[perms[start:start + chunk]], cutoffs)   # (b, cutoffs)
         max_z[start:start + chunk] = np.nanmax(np.abs(z), axis=1)
     min_p = 2 * sps.norm.sf(max_z)
     result = PermutationMinP(observed_p=observed.p, permuted_min_p=min_p, adjusted_p=math.nan,

@@ -278,6 +278,14 @@ class CleanedAssays:
     wells: pd.DataFrame  # every well with its use and the reason
 
 
+def value_for_stats(value: pd.Series, censored: pd.Series, lloq: pd.Series, uloq: pd.Series) -> pd.Series:
+    """The value rank statistics use: the result itself, half the LLOQ for a result below
+    it (censored 'left'), the ULOQ for one above it ('right'). The substitutes only order
+    censored results below (or above) the quantified ones; they never classify a sample."""
+    out = value.where(censored == "", lloq / 2)
+    return out.mask(censored == "right", uloq)
+
+
 def clean(wells: pd.DataFrame, keep_failed_plates: bool = False) -> CleanedAssays:
     """Analyse every plate, then choose one result per sample and analyte: a quantified
     measurement at the lowest dilution if there is one, else the censored one (above ULOQ
@@ -312,8 +320,8 @@ def clean(wells: pd.DataFrame, keep_failed_plates: bool = False) -> CleanedAssay
     conc["censored"] = conc["status"].map({"above_uloq": "right", "below_lloq": "left", "below_lod": "left"}) \
                                      .fillna("")
     conc["detectable"] = conc["status"].isin(["quantified", "above_uloq"])
-    conc["value_for_stats"] = conc["conc_pg_ml"].where(conc["censored"] == "", conc["lloq_pg_ml"] / 2)
-    conc.loc[conc["censored"] == "right", "value_for_stats"] = conc["uloq_pg_ml"]
+    conc["value_for_stats"] = value_for_stats(conc["conc_pg_ml"], conc["censored"], conc["lloq_pg_ml"],
+                                              conc["uloq_pg_ml"])
     return CleanedAssays(plates, meas.drop(columns=["priority", "dilution_order"]), conc,
                          _well_accounting(plates, meas, failed))
 

@@ -136,15 +136,16 @@ CLINICAL_SCHEMA = pa.DataFrameSchema(
 )
 
 
-def _read_cells(path: Path) -> pd.DataFrame:
+def _read_cells(path: Path, required=CLINICAL_COLUMNS) -> pd.DataFrame:
     """All cells as text, stripped ('' when empty), indexed by spreadsheet line number; blank
-    lines and unnamed empty columns (trailing separators) dropped."""
+    lines and unnamed empty columns (trailing separators) dropped; `required` columns checked."""
     def fail(message, line=None):
         return InputError.at(path, message, line=line)
     try:
         head = Path(path).read_bytes()[:4]
     except FileNotFoundError:
-        raise fail("no such file: the data directory needs raw/clinical.csv") from None
+        raise fail("no such file" + (": the data directory needs raw/clinical.csv"
+                                     if required == CLINICAL_COLUMNS else "")) from None
     if head.startswith(b"PK"):
         raise fail("is an Excel workbook, not CSV text: save it as 'CSV UTF-8 (comma delimited)'")
     first = Path(path).read_bytes().split(b"\n", 1)[0]
@@ -169,7 +170,7 @@ def _read_cells(path: Path) -> pd.DataFrame:
     cells = cells.drop(columns=cells.columns[unnamed_empty])
     header = list(cells.columns)
     counts = Counter(header)
-    problems = [f"missing column {name}" for name in CLINICAL_COLUMNS if name not in counts]
+    problems = [f"missing column {name}" for name in required if name not in counts]
     problems += [f"duplicate column {name!r}" for name, n in counts.items() if n > 1]
     problems += ["a column has no name" for name in counts if name == ""]
     if problems:
@@ -187,10 +188,10 @@ def normalized_id(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _id_collisions(cells: pd.DataFrame) -> dict:
+def _id_collisions(cells: pd.DataFrame, id_columns=ID_COLUMNS) -> dict:
     """Identifiers that differ as written but become equal after NFKC normalisation."""
     problems = {}
-    for column in ID_COLUMNS:
+    for column in dict.fromkeys(id_columns):
         seen = {}
         for line, value in cells[column].items():
             key = normalized_id(value)
@@ -251,3 +252,69 @@ def load_clinical(path) -> pd.DataFrame:
 def responder(df: pd.DataFrame) -> pd.Series:
     """Objective response (WHO/UICC): True for CR or PR, False for NC or PD, NaN for NE (not evaluable)."""
     return df["response"].map({"CR": True, "PR": True, "NC": False, "PD": False, "NE": np.nan}).rename("responder")
+
+
+def load_study_table(path, id_column: str, sample_column: str, columns: dict) -> pd.DataFrame:
+    """Read a clinical table described by a study file (helpers.study): the identifier columns
+    (unique, never empty) and every declared column (helpers.study.Column: number, integer,
+    category, boolean or text; levels, min, max; empty cells only where missing is allowed)
+    are checked cell by cell; other columns are kept as text. Returns the typed table with
+    `patient_id` and `sample_id` (copies of the study's identifier columns) first.
+    Raises InputError listing every problem as "<file>:<line>: <column>: ...".
+    """
+    path = Path(path)
+    ids = list(dict.fromkeys([id_column, sample_column]))
+    cells = _read_cells(path, [*ids, *columns])
+    problems = _id_collisions(cells, ids)
+    for col in ("patient_id", "sample_id"):
+        if col in cells.columns and col not in ids:
+            problems[(1, col)] = (f"this name is reserved for the study's identifier columns ({', '.join(ids)}); "
+                                  "rename the column")
+    for col in ids:
+        for line, value in cells[col].items():
+            if value == "":
+                problems.setdefault((line, col), "missing identifier")
+        for line in cells.index[cells[col].duplicated() & (cells[col] != "")]:
+            problems.setdefault((line, col), f"value {cells.at[line, col]!r} is duplicated")
+    frame = cells.copy()
+    patterns = {"number": _FLOAT, "integer": _INT, "boolean": _BOOL}
+    for name, spec in columns.items():
+        values = cells[name]
+        empty = values == ""
+        if not spec.missing:
+            for line in values.index[empty]:
+                problems.setdefault((line, name), "missing value (the study does not allow it here)")
+        if spec.type in patterns:
+            pattern, error = patterns[spec.type][:2]
+            bad = ~empty & ~values.str.fullmatch(pattern)
+            for line, value in values[bad].items():
+                problems.setdefault((line, name), f"value {value!r} {error}")
+            good = values.mask(empty | bad)
+            if spec.type == "boolean":
+                typed = good.str.lower().map({"true": True, "false": False}).astype("boolean")
+            else:
+                typed = pd.to_numeric(good).astype(float)
+                for line, x in typed.dropna().items():
+                    if not abs(x) < 1e15:
+                        problems.setdefault((line, name), f"value {values[line]!r} is too large")
+                    elif spec.min is not None and x < spec.min:
+                        problems.setdefault((line, name), f"value {values[line]!r} is below the minimum {spec.min:g}")
+                    elif spec.max is not None and x > spec.max:
+                        problems.setdefault((line, name), f"value {values[line]!r} is above the maximum {spec.max:g}")
+                    elif spec.type == "integer" and spec.levels and x not in spec.levels:
+                        problems.setdefault((line, name), f"value {values[line]!r} is not one of "
+                                                          f"{', '.join(map(str, spec.levels))}")
+            frame[name] = typed
+        else:
+            frame[name] = values.mask(empty)
+            if spec.type == "category":
+                levels = [str(v) for v in spec.levels]
+                for line, value in values[~empty & ~values.isin(levels)].items():
+                    problems.setdefault((line, name), f"value {value!r} is not one of {', '.join(levels)}")
+    if problems:
+        order = {c: i for i, c in enumerate(cells.columns)}
+        in_order = sorted(problems.items(), key=lambda item: (item[0][0], order[item[0][1]]))
+        raise InputError([Problem(display_name(path), text, line=line, column=c) for (line, c), text in in_order])
+    ident = pd.DataFrame({"patient_id": cells[id_column], "sample_id": cells[sample_column]})
+    rest = frame.drop(columns=[c for c in ident.columns if c in frame.columns])
+    return pd.concat([ident, rest], axis="columns").reset_index(drop=True)

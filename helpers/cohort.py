@@ -14,8 +14,8 @@ from helpers.errors import InputError, Problem
 
 ANALYTES = tuple(plates.ASSAYS)
 # cleaned concentrations column -> suffix of the cohort table column (e.g. il6, il6_status)
-JOINED = {"value_for_stats_pg_ml": "", "status": "_status", "detectable": "_detectable", "censored": "_censored",
-          "lloq_pg_ml": "_lloq", "uloq_pg_ml": "_uloq"}
+JOINED = {"value": "", "status": "_status", "detectable": "_detectable", "censored": "_censored",
+          "lloq": "_lloq", "uloq": "_uloq"}
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,20 @@ def load_cohort(data_dir: Path, cache_dir: Path | None = None, keep_failed_plate
         problems += _cross_file_problems(clinical, assays.wells)
     if problems:
         raise InputError(problems)
-    conc = assays.concentrations.assign(censored=lambda c: c["censoring"].replace("none", ""))
-    wide = conc.pivot(index="sample_id", columns="analyte", values=list(JOINED))
+    conc = assays.concentrations.rename(columns={"value_for_stats_pg_ml": "value", "lloq_pg_ml": "lloq",
+                                                  "uloq_pg_ml": "uloq"})
+    table = join_markers(clinical, conc.assign(censored=conc["censoring"].replace("none", "")), ANALYTES)
+    return Cohort(clinical, assays, table, exclusions(table, assays))
+
+
+def join_markers(clinical: pd.DataFrame, results: pd.DataFrame, analytes) -> pd.DataFrame:
+    """The clinical table with each analyte's result per patient (columns named by JOINED,
+    e.g. il6, il6_status); a patient without a usable result has the value missing, status
+    'no result' and detectability unknown."""
+    wide = results.pivot(index="sample_id", columns="analyte", values=list(JOINED))
     wide.columns = [a.lower() + JOINED[v] for v, a in wide.columns]
     table = clinical.merge(wide.reset_index(), on="sample_id", how="left", validate="one_to_one")
-    for a in ANALYTES:
+    for a in analytes:
         for col, fill in ((a.lower(), float("nan")), (f"{a.lower()}_status", "no result"),
                           (f"{a.lower()}_detectable", pd.NA), (f"{a.lower()}_censored", ""),
                           (f"{a.lower()}_lloq", float("nan")), (f"{a.lower()}_uloq", float("nan"))):
@@ -93,15 +102,57 @@ def load_cohort(data_dir: Path, cache_dir: Path | None = None, keep_failed_plate
         table[f"{a.lower()}_status"] = table[f"{a.lower()}_status"].fillna("no result")
         detectable = table[f"{a.lower()}_detectable"].astype("boolean")
         table[f"{a.lower()}_detectable"] = detectable.mask(table[a.lower()].isna())  # no usable result: unknown
-    return Cohort(clinical, assays, table, exclusions(table, assays))
+    return table
 
 
-def exclusions(table: pd.DataFrame, assays: CleanedTables) -> pd.DataFrame:
-    """Every (patient, analyte) whose result the statistics cannot use, with the reason."""
+def load_study_cohort(study, cache_dir: Path | None = None, keep_failed_plates: bool = False) -> Cohort:
+    """The cohort a study file (helpers.study.Study) describes: its clinical table (the
+    paper's format through load_cohort, or the columns the study declares) joined to its
+    markers, from plates (cleaned into `cache_dir`) or from a concentrations table. Problems
+    in every file are raised together as one InputError."""
+    from helpers.clinical import load_study_table
+    from helpers.concentrations import load_concentrations
+
+    ids = [m.id for m in study.markers]
+    if (study.clinical_format == "zhang1999" and study.marker_source == "plates"
+            and study.clinical_file == study.directory / "raw" / "clinical.csv"):
+        return load_cohort(study.directory, cache_dir, keep_failed_plates)
+    problems, clinical, assays, results = [], None, None, None
+    try:
+        clinical = (load_clinical(study.clinical_file) if study.clinical_format == "zhang1999" else
+                    load_study_table(study.clinical_file, study.id_column, study.sample_column, study.columns))
+    except InputError as err:
+        problems += err.problems
+    try:
+        if study.marker_source == "plates":
+            assays = cleaned_tables(study.directory, cache_dir, keep_failed_plates)
+            conc = assays.concentrations.rename(columns={"value_for_stats_pg_ml": "value", "lloq_pg_ml": "lloq",
+                                                         "uloq_pg_ml": "uloq"})
+            results = conc.assign(censored=conc["censoring"].replace("none", ""))
+            if clinical is not None:
+                problems += _cross_file_problems(clinical, assays.wells)
+        elif clinical is not None:
+            results = load_concentrations(study.concentrations_file, {m.id: m.unit for m in study.markers},
+                                          clinical["sample_id"])
+    except InputError as err:
+        problems += err.problems
+    if problems:
+        raise InputError(problems)
+    table = join_markers(clinical, results[results["analyte"].isin(ids)], ids)
+    return Cohort(clinical, assays, table, exclusions(table, assays, ids))
+
+
+def exclusions(table: pd.DataFrame, assays: CleanedTables | None, analytes=ANALYTES) -> pd.DataFrame:
+    """Every (patient, analyte) whose result the statistics cannot use, with the reason
+    (`assays` None: the markers came from a concentrations table)."""
     rows = []
-    reasons = assays.concentrations.set_index(["sample_id", "analyte"])["exclusion"]
-    wells = assays.wells[assays.wells["role"] == "sample"].groupby(["sample_id", "analyte"])
-    for a in ANALYTES:
+    if assays is None:
+        reasons, wells = pd.Series(dtype=str), pd.DataFrame(columns=["sample_id", "analyte"]).groupby(
+            ["sample_id", "analyte"])
+    else:
+        reasons = assays.concentrations.set_index(["sample_id", "analyte"])["exclusion"]
+        wells = assays.wells[assays.wells["role"] == "sample"].groupby(["sample_id", "analyte"])
+    for a in analytes:
         missing = table[table[a.lower()].isna()]
         for rec in missing.to_dict("records"):
             key = (rec["sample_id"], a)
@@ -110,7 +161,8 @@ def exclusions(table: pd.DataFrame, assays: CleanedTables) -> pd.DataFrame:
                 g = wells.get_group(key)
                 reason = "no usable well: " + "; ".join(f"{p} {w}: {r}" for p, w, r in
                                                          zip(g["plate_id"], g["well"], g["reason"]))
-            reason = reason or "no measurement of this sample on any plate"
+            reason = reason or ("no measurement of this sample on any plate" if assays is not None
+                                else "no result for this sample in the concentrations table")
             rows.append({"patient_id": rec["patient_id"], "sample_id": rec["sample_id"], "analyte": a,
                          "reason": reason})
     return pd.DataFrame(rows, columns=["patient_id", "sample_id", "analyte", "reason"])

@@ -146,7 +146,8 @@ def km_curve(durations, events, ci: bool = False) -> dict:
     time = np.unique(np.concatenate([[0.0], durations]))
     order = np.sort(durations)
     at_risk_n = len(order) - np.searchsorted(order, time, side="left")
-    deaths = np.array([np.count_nonzero(events & (durations == x)) for x in time])
+    dead = np.sort(durations[events])  # deaths at each time, counted by searchsorted: O(n log n)
+    deaths = np.searchsorted(dead, time, side="right") - np.searchsorted(dead, time, side="left")
     survival = np.cumprod(1 - np.divide(deaths, at_risk_n, out=np.zeros(len(time)), where=at_risk_n > 0))
     censored = np.sort(durations[~events])
     curve = {"time": time, "survival": survival, "censored_time": censored,
@@ -298,8 +299,8 @@ def _text_colour(background: str) -> str:
 
 def verdict_strip(card: pd.DataFrame, counts: pd.Series):
     """Notebook 07: one box per registry row in its verdict's colour, the row id written in it,
-    and the verdict counts in the legend."""
-    colours = style.VERDICT_COLOURS
+    and the verdict counts in the legend (replication verdicts in their own colours)."""
+    colours = style.VERDICT_COLOURS if set(card["verdict"]) <= set(style.VERDICT_COLOURS) else style.REPLICATION_COLOURS
     fig, ax = plt.subplots(figsize=(9, 2.1))
     for i, (rid, row) in enumerate(card.iterrows()):
         colour = colours[row["verdict"]]

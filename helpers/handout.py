@@ -1,7 +1,7 @@
 """Journal-club handouts: run chosen notebooks, render each as HTML without its code, and
 assemble them into one PDF (helpers.pdf) with a title page and the discussion questions.
 
-    python -m helpers.handout NOTEBOOK [NOTEBOOK ...] --out DIR [--data DIR] [--jobs 2] [--paper a4|letter]
+    python -m helpers.handout NOTEBOOK [NOTEBOOK ...] --out DIR [--jobs 2] [--paper a4|letter]
 
 NOTEBOOK is a path to a notebook, or a notebook of notebooks/ by number or name ("03",
 "03_il6_and_disease_extent"). Each runs with papermill like the report does
@@ -99,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="path, number or name of a notebook")
     parser.add_argument("--out", type=Path, required=True, help="folder for the handouts")
-    parser.add_argument("--data", type=Path, default=ROOT / "data", help="cohort directory holding raw/")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once")
     parser.add_argument("--paper", choices=("a4", "letter"), default="a4", help="page size of the PDF")
     args = parser.parse_args(argv)
@@ -108,13 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    out_dir, data_dir = args.out.resolve(), args.data.resolve()
+    out_dir = args.out.resolve()
     from helpers import pdf
     from helpers.cohort import load_cohort
+    from helpers.study import PAPER_STUDY
 
     with cli_errors():  # clean once; fail early on bad data
-        cohort = load_cohort(data_dir, cache_dir=out_dir / "cleaned")
-    runs = run_all(paths, out_dir, {"data_dir": str(data_dir), "output_dir": str(out_dir)}, args.jobs)
+        cohort = load_cohort(PAPER_STUDY.parent, cache_dir=out_dir / "cleaned")
+    runs = run_all(paths, out_dir, {"study_file": str(PAPER_STUDY), "output_dir": str(out_dir)}, args.jobs)
     items, failed, executed = [], [], []
     for name, seconds, error in runs:
         if error:

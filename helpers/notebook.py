@@ -1,18 +1,161 @@
-"""What every notebook shares: the cohort label, figure stamping and publishing, results files."""
+"""What every notebook shares: the study it runs on, whether it has anything to do there, the
+cohort label, figure stamping and publishing, results files."""
 from __future__ import annotations
 
 import base64
 import io
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from helpers.registry import not_owned, scorecard
+from helpers.registry import load_registry, not_owned, scorecard
 from helpers.style import STAMP_FONTSIZE, plain_log_axes
 
 RECONSTRUCTED_LABEL = "Reconstructed cohort (synthetic data, not the original patients)"
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a notebook works on: the study (helpers.study), its cohort (helpers.cohort), the
+    analysis variables (helpers.findings.derive) and every result (helpers.findings.findings)."""
+    study: object
+    cohort: object
+    derived: object
+    results: dict
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.cohort.table
+
+    @property
+    def label(self) -> str:
+        return self.study.label
+
+    @property
+    def registry(self) -> pd.DataFrame | None:
+        return load_registry(self.study.registry_file) if self.study.registry_file else None
+
+    @property
+    def paper_layout(self) -> bool:
+        """The paper's clinical table and plate files: the paper's own detailed analyses apply."""
+        return self.study.clinical_format == "zhang1999" and self.study.marker_source == "plates" \
+            and self.study.primary.id == "IL6"
+
+
+def open_study(study_file, output_dir, keep_failed_plates: bool = False, cutoff: float | None = None) -> Session:
+    """Load a study file and its cohort (cleaned tables kept in `<output_dir>/cleaned`), with the
+    primary marker's cut-off replaced by `cutoff` when it is given, and compute every result."""
+    from helpers import findings
+    from helpers.cohort import load_study_cohort
+    from helpers.study import load_study
+
+    study = load_study(study_file)
+    if cutoff is not None and cutoff == cutoff:
+        study = study.with_cutoff(cutoff)
+    cohort = load_study_cohort(study, Path(output_dir) / "cleaned", keep_failed_plates)
+    return Session(study, cohort, findings.derive(study, cohort.table), findings.findings(study, cohort.table))
+
+
+def nothing_to_do(notebook: str, study) -> str:
+    """Why a notebook of the set has nothing to do for a study ('' when it has)."""
+    m = study.primary
+    reasons = {
+        "01_assay_cleaning": "" if study.marker_source == "plates" else
+        f"The markers of this study come from a concentrations table ({study.concentrations_file.name}), "
+        "not from plate-reader files, so there are no plates to clean.",
+        "03_il6_and_disease_extent": "" if study.comparisons else f"The study defines no groups to compare {m.name} across.",
+        "04_il6_and_crp": "" if study.correlate else f"The study defines no correlate of {m.name} (such as CRP).",
+        "05_il6_and_treatment_response": "" if study.response else "The study defines no response to treatment.",
+        "06_survival": "" if study.survival else "The study defines no survival outcome.",
+        "08_appraisal": "" if study.reconstructed else
+        "This notebook appraises the statistics the 1999 paper printed; it has nothing to say about another study.",
+        "09_cutoff_explorer": "" if (study.clinical_format == "zhang1999" and m.id == "IL6" and study.survival) else
+        "The cut-off explorer is built for IL-6 in the paper's table format; this study is in another form.",
+        "A1_reconstruction": "" if study.reconstructed else
+        "This appendix explains how the reconstructed cohort was built; this study holds real (or your own) data.",
+    }
+    return reasons.get(notebook, "")
+
+
+def applies(notebook: str, session: Session) -> None:
+    """Show the cohort banner; when the notebook has nothing to do for the study, say why and
+    stop the notebook here (a clean stop: papermill and the report treat it as done)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(banner(session.study)))
+    reason = nothing_to_do(notebook, session.study)
+    if reason:
+        display(Markdown(f"**Nothing to do for this study.** {reason}"))
+        raise SystemExit(0)
+
+
+def paper_details(session: Session, reconstructed_only: bool = False) -> None:
+    """Before the sections that examine the paper's own analyses in detail: stop here, saying
+    why, unless the study is in the paper's form (its clinical table and plate files), or,
+    with `reconstructed_only`, unless it is the reconstructed cohort."""
+    from IPython.display import Markdown, display
+
+    if reconstructed_only and not session.study.reconstructed:
+        display(Markdown("**The rest of this notebook is about the reconstructed cohort**: how it was built and "
+                         "what it had to assume. This study holds other data, so it stops here."))
+        raise SystemExit(0)
+    if not session.paper_layout:
+        display(Markdown("**The rest of this notebook examines the paper's analyses in detail** on the paper's "
+                         "clinical table and plate files; this study is in another form, so it stops here."))
+        raise SystemExit(0)
+
+
+# which results (helpers.findings keys, by prefix) each notebook reports when a study has no registry
+NOTEBOOK_RESULTS = {"02_cohort_and_cytokines": ("patients", "measured.", "detectable.", "above_cutoff", "classified.",
+                                                "detectability."),
+                    "03_il6_and_disease_extent": ("comparison.",), "04_il6_and_crp": ("correlate.",),
+                    "05_il6_and_treatment_response": ("response.",), "06_survival": ("survival.", "cox.")}
+
+
+def owned_values(session: Session, notebook: str) -> dict:
+    """The registry values this notebook owns (the registry's `notebook` column), computed
+    from the session's results; {} when the study has no registry."""
+    from helpers.registry import registry_values
+
+    reg = session.registry
+    if reg is None:
+        return {}
+    values = registry_values(reg, session.results)
+    return {rid: values[rid] for rid in reg.index[reg["notebook"] == notebook]}
+
+
+def closing(session: Session, notebook: str, output_dir, parameters: dict, details: dict | None = None) -> pd.DataFrame:
+    """Save the notebook's results file and return its closing table: with a registry in
+    reproduce mode, reported / reproduced / verdict; in replicate mode, the paper's value beside
+    this cohort's and the replication verdict; without a registry, this notebook's results."""
+    from helpers.registry import replication_card
+
+    values = owned_values(session, notebook)
+    mine = {k: v for k, v in session.results.items() if k.startswith(NOTEBOOK_RESULTS.get(notebook, ("-",)))}
+    save_results(output_dir, notebook, values, parameters,
+                 (details or {}) | {"results": mine}, session.registry)
+    if session.registry is None:
+        return pd.DataFrame({"result": list(mine), "value": [_shown(v) for v in mine.values()]}).set_index("result")
+    if session.study.registry_mode == "replicate":
+        from helpers.registry import registry_values
+        card = replication_card(registry_values(session.registry, session.results), session.registry)
+        return card.loc[list(values)].assign(**{"this cohort": lambda c: c["this cohort"].map(_shown)})
+    return results_table(values, session.registry)
+
+
+def _shown(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else "not testable here" if v is None else str(v)
+
+
+def banner(study) -> str:
+    """The line every notebook opens with: the cohort and what kind of data it is."""
+    if study.reconstructed:
+        return (f"> **{study.label}.** The original patient data were never published; every number below comes "
+                "from a cohort rebuilt to match the paper's printed results.")
+    return f"> **Cohort: {study.label}** (study file `{study.path.name}` in `{study.directory.name}/`)."
 
 
 def stamp(fig, label: str = RECONSTRUCTED_LABEL, y: float | None = None):
@@ -68,15 +211,16 @@ def _plain(value):
     return value
 
 
-def save_results(output_dir, notebook: str, values: dict, parameters: dict, details: dict | None = None) -> Path:
+def save_results(output_dir, notebook: str, values: dict, parameters: dict, details: dict | None = None,
+                 registry: pd.DataFrame | None = None) -> Path:
     """Write `<output_dir>/results/<notebook>.json`: parameters, computed values (full
     precision), and each registry row's verdict. Keys are sorted so reruns give identical files.
     `values` holds only rows the notebook owns (the registry's `notebook` column): a value
     another notebook owns belongs in `details`, and passing it is a ValueError."""
-    stray = not_owned(notebook, values)
+    stray = not_owned(notebook, values, registry)
     if stray:
         raise ValueError(f"{notebook} does not own registry row(s) {', '.join(stray)}; show them, put them in details")
-    card = scorecard(values, ids=[k for k in values])
+    card = scorecard(values, ids=[k for k in values], registry=registry)
     payload = {
         "notebook": notebook,
         "parameters": {k: _plain(v) for k, v in parameters.items()},
@@ -91,9 +235,9 @@ def save_results(output_dir, notebook: str, values: dict, parameters: dict, deta
     return path
 
 
-def results_table(values: dict) -> pd.DataFrame:
+def results_table(values: dict, registry: pd.DataFrame | None = None) -> pd.DataFrame:
     """The small closing table of a notebook: reported, reproduced, verdict (and why)."""
-    card = scorecard(values, ids=list(values))
+    card = scorecard(values, ids=list(values), registry=registry)
     shown = card["reproduced"].map(lambda v: f"{v:.4g}" if isinstance(v, float) else v)
     return pd.DataFrame({"quantity": card["quantity"], "reported": card["reported"], "reproduced": shown,
                          "verdict": card["verdict"], "reason": card["reason"]})
@@ -103,5 +247,6 @@ def save_scorecard(output_dir, card: pd.DataFrame) -> Path:
     """Write the full scorecard as `<output_dir>/scorecard.csv` (values at full precision)."""
     path = Path(output_dir) / "scorecard.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    card.assign(reproduced=card["reproduced"].map(repr)).to_csv(path, lineterminator="\n")
+    value = next(c for c in ("reproduced", "this cohort", "value") if c in card)
+    card.assign(**{value: card[value].map(repr)}).to_csv(path, lineterminator="\n")
     return path

@@ -25,7 +25,8 @@ from scipy import optimize
 from helpers import ROOT, analysis, assay, plates, stats, survival
 from helpers.clinical import dominant_site
 from helpers.errors import InputError, Problem, cli_errors, display_name
-from helpers.registry import load_registry, reported_value
+from helpers.registry import REGISTRY, load_registry, reported_value
+from helpers.study import PAPER_STUDY
 
 ASSUMPTIONS = ROOT / "data" / "assumptions.yaml"
 N = int(reported_value(load_registry(), "R01"))  # the paper's number of patients
@@ -610,8 +611,9 @@ def assumption_problems(a: dict) -> list[str]:
 
 
 def build(out: Path, seed: int | None = None, assumptions: Path = ASSUMPTIONS) -> dict:
-    """Write `<out>/raw/` (clinical.csv, plates.csv, plates/, layouts/) and
-    `<out>/generator_truth/concentrations.csv`. Returns facts about the build
+    """Write `<out>/raw/` (clinical.csv, plates.csv, plates/, layouts/),
+    `<out>/generator_truth/concentrations.csv`, and the study file with its registry
+    (`<out>/study.yaml`, `<out>/reported/registry.csv`). Returns facts about the build
     ({"survival_draws": n}); raises ValueError when the assumptions cannot fit together and
     RuntimeError when a search cannot meet the registry."""
     a = load_assumptions(assumptions)
@@ -633,7 +635,18 @@ def build(out: Path, seed: int | None = None, assumptions: Path = ASSUMPTIONS) -
     truth = truth.merge(clinical[["sample_id", "patient_id"]], on="sample_id")
     truth[["patient_id", "sample_id", "analyte", "true_pg_ml"]].sort_values(["analyte", "sample_id"]).to_csv(
         out / "generator_truth" / "concentrations.csv", index=False, lineterminator="\n", float_format="%.6g")
+    write_study(out)
     return {"survival_draws": draws}
+
+
+def write_study(out: Path) -> None:
+    """The study file and registry beside the cohort (copies of the committed ones), so a
+    built cohort is a study of its own: `--study <out>/study.yaml`."""
+    for source in (PAPER_STUDY, REGISTRY):
+        target = Path(out) / source.relative_to(ROOT / "data")
+        if target.resolve() != source.resolve():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +29,12 @@ from helpers.errors import InputError, Problem, display_name
 REGISTRY = ROOT / "data" / "reported" / "registry.csv"
 VERDICTS = ("reproduced", "direction only", "not reproduced", "not computable")
 KINDS = ("count", "rounded", "below", "above", "at_least")
-COLUMNS = ("id", "quantity", "reported", "kind", "low", "high", "direction", "expected_verdict", "notebook", "note")
+COLUMNS = ("id", "quantity", "result", "reported", "kind", "low", "high", "direction", "replication", "expected_verdict",
+           "notebook", "note")
 NOT_COMPUTABLE = "not computable: "
+REPLICATION_VERDICTS = ("replicated", "not replicated", "not testable here", "descriptive")
+_CONDITION = re.compile(r"([A-Za-z]\w*)\s*(<=|>=|<|>)\s*([A-Za-z]\w*|[-+]?\d+\.?\d*(?:[eE][-+]?\d+)?)")
+_MIN = re.compile(r"min\((.+)\)")
 
 
 def not_computable(reason: str) -> str:
@@ -68,6 +73,14 @@ def _row_problems(rec: dict, ids: set) -> list[tuple[str, str]]:
             out.append(("direction", f"{rec['direction']!r} refers to an id not in the registry"))
         elif not parts[1][0].isalpha() and not _is_number(parts[1]):
             out.append(("direction", f"{rec['direction']!r}: {parts[1]!r} is neither a registry id nor a number"))
+    if not rec["result"] or not all(k.strip() for k in _result_keys(rec["result"])):
+        out.append(("result", "names no result (a key of helpers.findings, or min(key, key, ...))"))
+    for cond in filter(None, (c.strip() for c in rec["replication"].split(";"))):
+        m = _CONDITION.fullmatch(cond)
+        if not m:
+            out.append(("replication", f"{cond!r} is not 'ID < number', 'ID > ID' or the like"))
+        elif any(x not in ids for x in (m[1], m[3]) if x[0].isalpha()):
+            out.append(("replication", f"{cond!r} refers to an id not in the registry"))
     if rec["expected_verdict"] and rec["expected_verdict"] not in VERDICTS:
         out.append(("expected_verdict", f"{rec['expected_verdict']!r} is not one of {', '.join(VERDICTS)}"))
     if not rec["notebook"]:
@@ -117,8 +130,10 @@ def reported_value(registry: pd.DataFrame, rid: str) -> float:
         raise ValueError(f"registry row {rid} prints {text!r}, not a number") from None
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+def _fmt(x: float, width: float = 0.0) -> str:
+    """x to 4 significant digits, or more when needed to tell apart the ends of an interval of `width`."""
+    digits = 4 if not width > 0 or x == 0 else max(4, math.ceil(math.log10(abs(x) / width)) + 2)
+    return f"{x:.{digits}g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.{digits - 2}e}"
 
 
 def _direction_holds(direction: str, value: float, values: dict) -> bool:
@@ -139,8 +154,8 @@ def verdict(row: pd.Series, value: float, values: dict) -> tuple[str, str]:
         return "not reproduced", "no value could be computed"
     checks = {
         "count": (value == low, f"{value:g} {'=' if value == low else '!='} {low:g}"),
-        "rounded": (low <= value < high, f"{_fmt(value)} {'in' if low <= value < high else 'outside'} "
-                                         f"[{_fmt(low)}, {_fmt(high)})"),
+        "rounded": (low <= value < high, f"{_fmt(value, high - low)} {'in' if low <= value < high else 'outside'} "
+                                         f"[{_fmt(low, high - low)}, {_fmt(high, high - low)})"),
         "below": (value < high, f"{_fmt(value)} {'<' if value < high else '>='} {_fmt(high)}"),
         "above": (value > low, f"{_fmt(value)} {'>' if value > low else '<='} {_fmt(low)}"),
         "at_least": (value >= low, f"{_fmt(value)} {'>=' if value >= low else '<'} {_fmt(low)}"),
@@ -168,6 +183,64 @@ def scorecard(values: dict, ids=None, registry: pd.DataFrame | None = None, left
     columns = ["id", "quantity", "reported", "reproduced", "verdict", "reason", "expected_verdict", "note"]
     card = pd.DataFrame(rows, columns=columns).set_index("id")  # explicit columns: no ids gives an empty card
     card["reproduced"] = pd.Series([r["reproduced"] for r in rows], index=card.index, dtype=object)  # ints stay ints
+    if left_out is not None:
+        card["left_out"] = [left_out.get(rid[:3], "") for rid in card.index]
+    return card
+
+
+def _result_keys(text: str) -> list[str]:
+    m = _MIN.fullmatch(text.strip())
+    return [k.strip() for k in m[1].split(",")] if m else [text.strip()]
+
+
+def registry_values(registry: pd.DataFrame, results: dict) -> dict:
+    """{registry id: value} from a study's results (helpers.findings), through each row's
+    `result` key; min(a, b, ...) takes the smallest. A key the study's results lack gives
+    None (the study does not have what the row needs); a 'not computable' part passes on."""
+    values = {}
+    for rid, key in registry["result"].items():
+        parts = [results.get(k) for k in _result_keys(key)]
+        broken = next((p for p in parts if p is None or isinstance(p, str)), False)
+        values[rid] = broken if broken is not False else (min(parts) if len(parts) > 1 else parts[0])
+    return values
+
+
+def replication_verdict(row: pd.Series, values: dict) -> tuple[str, str]:
+    """(verdict, reason) of one row read as a claim to replicate: its `replication` conditions
+    (e.g. 'R07c < 0.05; R07a > R07b': significant at 0.05 and in the paper's direction) all
+    hold: replicated; one fails: not replicated; a value the study cannot give: not testable
+    here; no conditions (a count, a description): descriptive."""
+    conditions = [c.strip() for c in row["replication"].split(";") if c.strip()]
+    if not conditions:
+        return "descriptive", "no claim to test: shown beside the paper's value"
+    failed = []
+    for cond in conditions:
+        left, op, right = _CONDITION.fullmatch(cond).groups()
+        a = values.get(left)
+        b = values.get(right) if right[0].isalpha() else float(right)
+        for name, v in ((left, a), (right, b)):
+            if v is None:
+                return "not testable here", f"the study has no {name} ({row['quantity'] if name == row.name else name})"
+            if isinstance(v, str):
+                return "not testable here", v[len(NOT_COMPUTABLE):] if v.startswith(NOT_COMPUTABLE) else v
+        holds = {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+        if not holds:
+            failed.append(f"{left} = {_fmt(a)}, not {op} {right if right[0].isalpha() else _fmt(b)}")
+    if failed:
+        return "not replicated", "; ".join(failed)
+    return "replicated", "; ".join(conditions) + " hold"
+
+
+def replication_card(values: dict, registry: pd.DataFrame, left_out: dict | None = None) -> pd.DataFrame:
+    """One row per claim of the registry read as claims to replicate: the paper's value, this
+    cohort's value beside it, the replication verdict and why (replication_verdict)."""
+    rows = []
+    for rid, row in registry.iterrows():
+        v, reason = replication_verdict(row, values)
+        rows.append({"id": rid, "quantity": row["quantity"], "reported": row["reported"],
+                     "this cohort": values.get(rid), "verdict": v, "reason": reason})
+    card = pd.DataFrame(rows, columns=["id", "quantity", "reported", "this cohort", "verdict", "reason"]).set_index("id")
+    card["this cohort"] = pd.Series([r["this cohort"] for r in rows], index=card.index, dtype=object)
     if left_out is not None:
         card["left_out"] = [left_out.get(rid[:3], "") for rid in card.index]
     return card

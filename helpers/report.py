@@ -1,8 +1,10 @@
-"""Run the whole notebook set and publish it: executed notebooks, static HTML with an index
-page, the scorecard in the terminal. Exit status 1 when a notebook fails or a verdict
+"""Run the whole notebook set on a study and publish it: executed notebooks, static HTML with
+an index page, the scorecard in the terminal. Exit status 1 when a notebook fails or a verdict
 differs from the registry's expectation.
 
-    python -m helpers.report --data data --out output [--jobs 2]
+    python -m helpers.report [--study data/study.yaml] [--cutoff X] --out output [--jobs 2]
+
+A notebook with nothing to do for the study says why and stops (helpers.notebook.applies).
 
 Notebooks run with papermill (kernel python3, one kernel per notebook) in a pool of worker
 processes, the ones that took longest in the last run first; the scorecard notebook (07) runs
@@ -23,6 +25,7 @@ import pandas as pd
 
 from helpers import ROOT
 from helpers.errors import cli_errors
+from helpers.study import PAPER_STUDY
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 SCORECARD_NOTEBOOK = "07_scorecard"
@@ -45,12 +48,33 @@ def execute(path: Path, out_dir: Path, parameters: dict) -> tuple[str, float, st
             parameters = {**parameters, "interactive": False}
         pm.execute_notebook(str(path), str(target), kernel_name="python3", cwd=str(path.parent),
                             parameters=parameters, progress_bar=False)
+        drop_clean_stop(target)
         error = ""
     except pm.PapermillExecutionError as err:
         error = f"cell {err.exec_count}: {err.ename}: {err.evalue}"
     except Exception as err:  # kernel death, missing notebook, ...: report, don't hide
         error = f"{type(err).__name__}: {err}"
     return path.stem, time.perf_counter() - start, error
+
+
+def drop_clean_stop(target: Path) -> None:
+    """Remove the traces of a notebook's clean stop (helpers.notebook.applies / paper_details
+    raise SystemExit(0) after saying why) from its executed copy: the reader sees the reason,
+    not an exception."""
+    nb = nbformat.read(target, as_version=4)
+    stopped = False
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            kept = [o for o in cell.get("outputs", [])
+                    if not (o.get("output_type") == "error" and o.get("ename") == "SystemExit")
+                    and not (o.get("output_type") == "stream" and "To exit: use" in o.get("text", ""))]
+            if len(kept) < len(cell.get("outputs", [])):
+                stopped = True
+                cell.outputs = kept
+                cell.metadata.get("papermill", {})["exception"] = False
+    if stopped:
+        nb.metadata.get("papermill", {})["exception"] = False
+        nbformat.write(nb, target)
 
 
 def last_duration(path: Path, out_dir: Path) -> float:
@@ -74,44 +98,51 @@ def run_all(paths: list[Path], out_dir: Path, parameters: dict, jobs: int) -> li
     return sorted(runs, key=lambda run: order[run[0]])
 
 
-def to_html(out_dir: Path, runs: list[tuple[str, float, str]], card: pd.DataFrame | None) -> Path:
+def to_html(out_dir: Path, runs: list[tuple[str, float, str]], card: pd.DataFrame | None, study=None) -> Path:
     """The report as a static site in `<out_dir>/html/` (helpers.site): a page per executed
     notebook and an index page; returns the index."""
     from helpers.site import build
 
-    return build(out_dir, runs, card, root=ROOT)
+    return build(out_dir, runs, card, root=ROOT, study=study)
 
 
 def read_scorecard(out_dir: Path) -> pd.DataFrame | None:
     path = out_dir / "scorecard.csv"
-    return pd.read_csv(path, index_col="id", keep_default_na=False) if path.is_file() else None
+    return pd.read_csv(path, index_col=0, keep_default_na=False) if path.is_file() else None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT / "data", help="cohort directory holding raw/")
+    parser.add_argument("--study", type=Path, default=PAPER_STUDY,
+                        help="study file (default: the reconstructed cohort, data/study.yaml)")
+    parser.add_argument("--cutoff", type=float, default=None,
+                        help="cut-off of the primary marker (default: the one the study fixes in advance)")
     parser.add_argument("--out", type=Path, default=ROOT / "output", help="output folder (git-ignored)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once")
     parser.add_argument("--keep-failed-plates", action="store_true",
                         help="let plates that fail QC feed the statistics (their results stay flagged)")
     args = parser.parse_args(argv)
-    out_dir, data_dir = args.out.resolve(), args.data.resolve()
+    out_dir, study_file = args.out.resolve(), args.study.resolve()
     from helpers.check import summary
-    from helpers.cohort import load_cohort
+    from helpers.cohort import load_study_cohort
+    from helpers.study import load_study
 
     with cli_errors():  # clean once (helpers.cleaning); fail early on bad data
-        load_cohort(data_dir, cache_dir=out_dir / "cleaned", keep_failed_plates=args.keep_failed_plates)
-    parameters = {"data_dir": str(data_dir), "output_dir": str(out_dir), "keep_failed_plates": args.keep_failed_plates}
+        study = load_study(study_file)
+        load_study_cohort(study, out_dir / "cleaned", args.keep_failed_plates)
+    parameters = {"study_file": str(study_file), "output_dir": str(out_dir), "cutoff": args.cutoff,
+                  "keep_failed_plates": args.keep_failed_plates}
     runs = run_all(notebooks(), out_dir, parameters, args.jobs)
     card = read_scorecard(out_dir)
-    index = to_html(out_dir, runs, card)
+    index = to_html(out_dir, runs, card, study)
     failed = [(name, error) for name, _, error in runs if error]
     for name, seconds, error in runs:
         print(f"{name:38s} {'FAILED ' + error if error else f'{seconds:5.1f} s'}")
     print(f"\nHTML report: {index}")
     if card is not None:
-        print("Scorecard: " + summary(card))
-        unexpected = card[card["verdict"] != card["expected_verdict"]]
+        print("Scorecard: " + summary(card) if "verdict" in card else
+              f"Results: {len(card)} values (the study has no registry, so no verdicts)")
+        unexpected = card[card["verdict"] != card["expected_verdict"]] if "expected_verdict" in card else card.iloc[:0]
         if not unexpected.empty:
             print(f"Verdicts differing from the registry's expectation: {', '.join(unexpected.index)}",
                   file=sys.stderr)

@@ -152,10 +152,11 @@ def build_paths(nb, root: Path | None = None) -> dict[str, str]:
     to the folder names a reader knows, longest first."""
     parameters = nb.metadata.get("papermill", {}).get("parameters", {})
     paths = {}
-    for key in ("output_dir", "data_dir"):
+    for key in ("output_dir", "study_file"):
         value = parameters.get(key)
         if isinstance(value, str) and Path(value).is_absolute():
-            paths[value.rstrip("/")] = "output" if key == "output_dir" else Path(value).name
+            folder = Path(value) if key == "output_dir" else Path(value).parent
+            paths[str(folder).rstrip("/")] = "output" if key == "output_dir" else folder.name
     if root is not None:
         paths[str(root)] = "."
     return dict(sorted(paths.items(), key=lambda kv: -len(kv[0])))
@@ -318,8 +319,35 @@ def scorecard_html(card: pd.DataFrame) -> str:
             f"<tbody>{rows}</tbody></table></div>")
 
 
-def landing(entries: list[dict], card: pd.DataFrame | None) -> str:
-    """The index page: summary in words, notebooks in teaching order, scorecard."""
+def study_landing(study, items: str, card: pd.DataFrame | None, warning: str) -> str:
+    """The index page of a study other than the reconstructed cohort: its label, the notebooks,
+    and its scorecard (verdicts against its registry, replication verdicts, or plain results)."""
+    if card is None:
+        table = "<p><b>No scorecard was written</b>: the scorecard notebook did not finish.</p>"
+    else:
+        shown = card.copy()
+        if "verdict" in shown:
+            counts = shown["verdict"].value_counts()
+            table = "<p class='summary'>" + html.escape(", ".join(f"{n} {v}" for v, n in counts.items())) + "</p>"
+        else:
+            table = "<p class='summary'>The study has no registry of claims: its results are listed without verdicts.</p>"
+        table += "<div class='table-box'>" + shown.drop(columns=[c for c in ("reason", "expected_verdict", "note",
+                                                                            "left_out") if c in shown]).to_html(
+            classes="scorecard", escape=True) + "</div>"
+    title = html.escape(study.label)
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{title}: the notebook set</title><style>{CSS}</style></head><body class='site-index'><main>"
+            f"<h1>{title}</h1><p>{html.escape(study.description)}</p>"
+            f"<p class='banner'><b>Cohort: {title}</b> (study file {html.escape(study.path.name)}). The analyses "
+            "are those of Zhang &amp; Adachi (1999), run as this study file defines them.</p>"
+            f"{warning}<h2>Notebooks</h2><ol class='notebooks'>{items}</ol><h2>Scorecard</h2>{table}"
+            "</main></body></html>\n")
+
+
+def landing(entries: list[dict], card: pd.DataFrame | None, study=None) -> str:
+    """The index page: summary in words, notebooks in teaching order, scorecard (study_landing
+    for a study other than the reconstructed cohort)."""
     failed = [e for e in entries if e["error"]]
     items = []
     for e in entries:
@@ -327,13 +355,15 @@ def landing(entries: list[dict], card: pd.DataFrame | None) -> str:
         error = f" <span class='failed'>Failed: {html.escape(e['error'])}</span>" if e["error"] else ""
         items.append(f"<li>{name}<br>{html.escape(e['line'])}{error}</li>")
     items = "".join(items)
+    warning = (f"<p class='failed'>{len(failed)} notebook(s) failed: "
+               f"{html.escape(', '.join(e['name'] for e in failed))}.</p>" if failed else "")
+    if study is not None and not study.reconstructed:
+        return study_landing(study, items, card, warning)
     if card is None:
         summary = "<p class='summary'><b>No scorecard was written</b>: the scorecard notebook did not finish.</p>"
         table = ""
     else:
         summary, table = summary_words(card), "<h2>Scorecard</h2>" + scorecard_html(card)
-    warning = (f"<p class='failed'>{len(failed)} notebook(s) failed: "
-               f"{html.escape(', '.join(e['name'] for e in failed))}.</p>" if failed else "")
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             "<title>Zhang &amp; Adachi (1999) reproduced: serum IL-6 in metastatic breast cancer</title>"
@@ -348,7 +378,7 @@ def landing(entries: list[dict], card: pd.DataFrame | None) -> str:
 
 
 def build(out_dir: Path, runs: list[tuple[str, float, str]], card: pd.DataFrame | None,
-          root: Path | None = None) -> Path:
+          root: Path | None = None, study=None) -> Path:
     """Write `<out_dir>/html/`: one page per executed notebook (teaching order, linked to each
     other and to the index) and index.html. Returns the index path."""
     import nbformat
@@ -366,5 +396,5 @@ def build(out_dir: Path, runs: list[tuple[str, float, str]], card: pd.DataFrame 
     for i, e in enumerate(pages):
         render_page(out_dir / "notebooks" / f"{e['name']}.ipynb", folder / e["page"], nav(pages, i), root)
     index = folder / "index.html"
-    index.write_text(landing(entries, card), encoding="utf-8")
+    index.write_text(landing(entries, card, study), encoding="utf-8")
     return index

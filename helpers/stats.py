@@ -64,9 +64,73 @@ def mann_whitney(x, y) -> MannWhitney:
         median_y=float(np.median(y)),
         u=u,
         p=mann_whitney_normal_p(u, x.size, y.size, ties.tolist()),
-        hodges_lehmann=float(np.median(np.subtract.outer(x, y))),
+        hodges_lehmann=median_difference(x, y),
         rank_biserial=2 * u / (x.size * y.size) - 1,
     )
+
+
+def _differences_above(x: np.ndarray, y: np.ndarray, v: float) -> np.ndarray:
+    """For each x_i (x and y sorted, distinct): the number of y_j with x_i - y_j > v, the
+    differences computed in floating point as np.subtract.outer does. The search on y is
+    corrected by the exact comparison, so rounding never moves a boundary."""
+    pos = np.searchsorted(y, x - v, side="left")  # x_i - y_j > v for j < pos, in exact arithmetic
+    while True:  # a few steps at most: the search can only be off where rounding bites
+        back = (pos > 0) & (x - y[np.maximum(pos - 1, 0)] <= v)
+        ahead = (pos < y.size) & (x - y[np.minimum(pos, y.size - 1)] > v)
+        if not (back.any() or ahead.any()):
+            return pos
+        pos = pos - back + ahead
+
+
+def _kth_difference(x, cx, y, cy, k: int) -> float:
+    """The k-th smallest (0-based) of the n_x n_y differences x_i - y_j, each pair counted with
+    weight cx_i cy_j (x, y sorted distinct values, cx, cy their counts). Bisection on the value,
+    counting by searchsorted (O(n log n) a step), until few distinct differences remain in the
+    bracket; those are listed and the k-th is read off, so the value is an actual difference."""
+    ycum = np.r_[0, np.cumsum(cy)]  # ycum[j]: values of y below y[j]
+
+    def at_most(v):  # weighted count of differences <= v, and the positions
+        pos = _differences_above(x, y, v)
+        return int((cx * (ycum[-1] - ycum[pos])).sum()), pos
+
+    lo, hi = float(x[0] - y[-1]), float(x[-1] - y[0])  # smallest and largest difference
+    n_lo, pos_lo = at_most(lo)
+    if n_lo > k:
+        return lo
+    # invariant: at_most(lo) <= k < at_most(hi); the answer lies in (lo, hi]
+    pos_hi = _differences_above(x, y, hi)
+    while (pos_lo - pos_hi).sum() > 4 * (x.size + y.size):
+        mid = lo + (hi - lo) / 2
+        if not lo < mid < hi:
+            break
+        n_mid, pos_mid = at_most(mid)
+        if n_mid > k:
+            hi, pos_hi = mid, pos_mid
+        else:
+            lo, n_lo, pos_lo = mid, n_mid, pos_mid
+    rows = np.repeat(np.arange(x.size), pos_lo - pos_hi)  # the distinct differences in (lo, hi]
+    cols = np.arange(rows.size) - np.repeat(np.cumsum(pos_lo - pos_hi) - (pos_lo - pos_hi), pos_lo - pos_hi) \
+        + np.repeat(pos_hi, pos_lo - pos_hi)
+    values = x[rows] - y[cols]
+    order = np.argsort(values, kind="stable")
+    weights = np.cumsum((cx[rows] * cy[cols])[order])
+    return float(values[order][np.searchsorted(weights, k - n_lo, side="right")])
+
+
+def median_difference(x, y) -> float:
+    """The Hodges-Lehmann estimate: the median of all n_x n_y pairwise differences x_i - y_j,
+    equal to float(np.median(np.subtract.outer(x, y))) to the last bit (the mean of the two
+    middle differences when n_x n_y is even) without building the n_x x n_y array: O((n_x +
+    n_y) log) time and memory (_kth_difference)."""
+    x, y = _clean(x, "x"), _clean(y, "y")
+    xu, cx = np.unique(x, return_counts=True)
+    yu, cy = np.unique(y, return_counts=True)
+    total = x.size * y.size
+    upper = _kth_difference(xu, cx, yu, cy, total // 2)
+    if total % 2:
+        return upper
+    lower = _kth_difference(xu, cx, yu, cy, total // 2 - 1)
+    return float(np.mean(np.array([lower, upper])))
 
 
 def mann_whitney_normal_p(u: float, n_x: int, n_y: int, tie_sizes=()) -> float:
@@ -246,6 +310,17 @@ class LogRank:
     expected: float
 
 
+def _at_or_after(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """For each of `times`, how many of `values` are >= it (int64)."""
+    return (values.size - np.searchsorted(np.sort(values), times, side="left")).astype(np.int64)
+
+
+def _equal_to(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """For each of `times`, how many of `values` equal it (int64)."""
+    v = np.sort(values)
+    return (np.searchsorted(v, times, side="right") - np.searchsorted(v, times, side="left")).astype(np.int64)
+
+
 def _two_group_test(durations, events, groups, weightings) -> LogRank:
     durations = _clean(durations, "durations")
     events = _clean(events, "events").astype(bool)
@@ -261,10 +336,13 @@ def _two_group_test(durations, events, groups, weightings) -> LogRank:
     )
     # Unweighted observed and expected event counts of the group of interest:
     # E = sum over distinct event times t of d_t * n_group,t / n_t.
+    # Counted by searchsorted on sorted durations: O(n log n), the same integers as comparing
+    # every duration with every event time.
     event_times = np.unique(durations[events])
-    at_risk = durations[None, :] >= event_times[:, None]
-    died = at_risk & events[None, :] & (durations[None, :] == event_times[:, None])
-    expected = (died.sum(1) * (at_risk & groups).sum(1) / at_risk.sum(1)).sum()
+    at_risk = _at_or_after(durations, event_times)
+    in_group = _at_or_after(durations[groups], event_times)
+    died = _equal_to(durations[events], event_times)
+    expected = (died * in_group / at_risk).sum()
     return LogRank(
         chi2=float(res.test_statistic),
         p=float(res.p_value),
@@ -336,8 +414,8 @@ def _kaplan_meier(durations: np.ndarray, events: np.ndarray):
     """(times, at_risk, deaths, surv) at each distinct time, censored ones included: the
     Kaplan-Meier estimate S(t) as R's survfit multiplies it, (n - d) / n at a time."""
     times = np.unique(durations)
-    at_risk = (durations[None, :] >= times[:, None]).sum(1)
-    deaths = (events[None, :] & (durations[None, :] == times[:, None])).sum(1)
+    at_risk = _at_or_after(durations, times)
+    deaths = _equal_to(durations[events], times)
     return times, at_risk, deaths, np.cumprod((at_risk - deaths) / at_risk)
 
 
@@ -352,6 +430,57 @@ def _zph_time(time: np.ndarray, event: np.ndarray, transform: str) -> np.ndarray
         times, _, _, surv = _kaplan_meier(time, event)
         return 1 - np.r_[1.0, surv][np.searchsorted(times, time, side="left")]
     raise ValueError(f"unknown transform {transform!r}; use 'km', 'rank' or 'identity'")
+
+
+def _suffix_sums(values: np.ndarray) -> np.ndarray:
+    """out[i] = values[i:].sum(0), summed from the last row up (no subtraction)."""
+    return np.cumsum(values[::-1], axis=0)[::-1]
+
+
+def _zph_score_info(time, event, x, risk, g):
+    """The score for theta and the 2p x 2p information of (beta, theta) of cox_zph, summed over
+    the distinct death times with Efron's weighting of tied deaths. The sums over the risk set
+    are suffix sums over the subjects sorted by time, so the work is O(n log n + deaths p^2),
+    not one pass over all subjects per death time."""
+    p = x.shape[1]
+    order = np.argsort(time, kind="stable")
+    t_sorted = time[order]
+    xr = x[order] * risk[order][:, None]
+    s0 = _suffix_sums(risk[order])
+    s1 = _suffix_sums(xr)
+    s2 = _suffix_sums(xr[:, :, None] * x[order][:, None, :])
+    death_times, first_dead = np.unique(time[event], return_index=True)
+    start = np.searchsorted(t_sorted, death_times, side="left")  # first subject at risk
+    dead = np.flatnonzero(event)
+    slot = np.searchsorted(death_times, time[dead])  # death time of each death
+    d = np.bincount(slot, minlength=death_times.size)
+    r_dead = risk[dead]
+    d0 = np.bincount(slot, weights=r_dead, minlength=death_times.size)
+    d1 = np.zeros((death_times.size, p))
+    np.add.at(d1, slot, r_dead[:, None] * x[dead])
+    d2 = np.zeros((death_times.size, p, p))
+    np.add.at(d2, slot, r_dead[:, None, None] * x[dead][:, :, None] * x[dead][:, None, :])
+    xd = np.zeros((death_times.size, p))
+    np.add.at(xd, slot, x[dead])
+    # one row per death: the k-th of d tied deaths removes k/d of them (Efron)
+    rows = np.repeat(np.arange(death_times.size), d)
+    fraction = (np.arange(rows.size) - np.repeat(np.cumsum(d) - d, d)) / np.repeat(d, d)
+    r0 = s0[start][rows] - fraction * d0[rows]
+    r1 = s1[start][rows] - fraction[:, None] * d1[rows]
+    r2 = s2[start][rows] - fraction[:, None, None] * d2[rows]
+    mean = r1 / r0[:, None]
+    var_rows = r2 / r0[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    var = np.zeros((death_times.size, p, p))
+    np.add.at(var, rows, var_rows)
+    mean_sum = np.zeros((death_times.size, p))
+    np.add.at(mean_sum, rows, mean)
+    gt = g[event][first_dead]  # g is a function of time: the same for every death at a time
+    score = (gt[:, None] * (xd - mean_sum)).sum(0)
+    info = np.zeros((2 * p, 2 * p))
+    info[:p, :p] = var.sum(0)
+    info[:p, p:] = info[p:, :p] = (gt[:, None, None] * var).sum(0)
+    info[p:, p:] = (gt[:, None, None] ** 2 * var).sum(0)
+    return score, info
 
 
 def cox_zph(fitted: CoxPHFitter, df: pd.DataFrame, transform: str = "km") -> pd.DataFrame:
@@ -380,22 +509,7 @@ def cox_zph(fitted: CoxPHFitter, df: pd.DataFrame, transform: str = "km") -> pd.
     g = g - g[event].mean()
 
     p = len(names)
-    score = np.zeros(p)
-    info = np.zeros((2 * p, 2 * p))
-    for t0 in np.unique(time[event]):
-        at_risk, dead = time >= t0, event & (time == t0)
-        d = int(dead.sum())
-        fraction = np.arange(d)[:, None] / d  # Efron: the k-th of d tied deaths removes k/d of them
-        r_risk, r_dead = risk[at_risk], risk[dead]
-        s0 = r_risk.sum() - fraction[:, 0] * r_dead.sum()
-        s1 = r_risk @ x[at_risk] - fraction * (r_dead @ x[dead])
-        s2 = (np.einsum("i,ij,ik->jk", r_risk, x[at_risk], x[at_risk])
-              - fraction[:, :, None] * np.einsum("i,ij,ik->jk", r_dead, x[dead], x[dead]))
-        mean = s1 / s0[:, None]
-        var = (s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(0)
-        gt = g[dead][0]
-        score += gt * (x[dead].sum(0) - mean.sum(0))
-        info += np.kron([[1.0, gt], [gt, gt * gt]], var)
+    score, info = _zph_score_info(time, event, x, risk, g)
 
     def chisq(theta):  # the score for beta is taken as 0 at the fitted beta, as R does
         keep = np.r_[np.arange(p), p + np.asarray(theta)]
@@ -493,9 +607,8 @@ def roc_curve(scores, labels) -> pd.DataFrame:
     """
     s, y = _scores_and_labels(scores, labels)
     thresholds = np.unique(s)[::-1]
-    called = s[None, :] >= thresholds[:, None]
-    tp = np.r_[0, (called & y).sum(1)]
-    fp = np.r_[0, (called & ~y).sum(1)]
+    tp = np.r_[0, _at_or_after(s[y], thresholds)]
+    fp = np.r_[0, _at_or_after(s[~y], thresholds)]
     return pd.DataFrame({"threshold": np.r_[np.inf, thresholds], "tp": tp, "fp": fp,
                          "tpr": tp / y.sum(), "fpr": fp / (~y).sum()})
 

@@ -29,12 +29,15 @@ GROUP_COLOURS = {"IL-6 above the cut-off": HIGH_IL6, "IL-6 at or below the cut-o
 
 VERDICT_COLOURS = {"reproduced": OKABE_ITO["bluish green"], "direction only": OKABE_ITO["yellow"],
                    "not reproduced": OKABE_ITO["vermillion"], "not computable": OKABE_ITO["sky blue"]}
+REPLICATION_COLOURS = {"replicated": OKABE_ITO["bluish green"], "not replicated": OKABE_ITO["vermillion"],
+                       "not testable here": GREY, "descriptive": OKABE_ITO["sky blue"]}
 REPORTING_COLOURS = {"yes": OKABE_ITO["bluish green"], "partly": OKABE_ITO["yellow"], "no": OKABE_ITO["vermillion"]}
 ANALYTE_COLOURS = {"IL6": OKABE_ITO["vermillion"], "TNFA": OKABE_ITO["blue"], "IL1B": OKABE_ITO["black"],
                    "IL2": OKABE_ITO["bluish green"]}
 ROLE_COLOURS = {"standard": OKABE_ITO["sky blue"], "blank": "#DDDDDD", "control": OKABE_ITO["yellow"],
                 "sample": OKABE_ITO["reddish purple"], "empty": "#FFFFFF"}
-PALETTES = {"groups": GROUP_COLOURS, "verdicts": VERDICT_COLOURS, "reporting": REPORTING_COLOURS,
+PALETTES = {"groups": GROUP_COLOURS, "verdicts": VERDICT_COLOURS, "replication": REPLICATION_COLOURS,
+            "reporting": REPORTING_COLOURS,
             "analytes": ANALYTE_COLOURS, "plate roles": ROLE_COLOURS}
 
 STAMP_FONTSIZE = 10  # pt: the cohort label, readable on a projected slide

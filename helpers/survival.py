@@ -48,35 +48,37 @@ def with_log2_il6(t: pd.DataFrame) -> pd.DataFrame:
     return t.assign(log2_il6=np.log2(t["il6"]))
 
 
-def survival_frame(t: pd.DataFrame, covariates=COX_COVARIATES) -> pd.DataFrame:
+def survival_frame(t: pd.DataFrame, covariates=COX_COVARIATES, time: str = "os_months",
+                   event: str = "death") -> pd.DataFrame:
     """The columns a Cox model uses, as floats, complete cases only."""
-    cols = ["os_months", "death", *covariates]
+    cols = [time, event, *covariates]
     return t[cols].astype(float).dropna()
 
 
-def _no_finite_estimate(frame: pd.DataFrame, covariate: str) -> bool:
+def _no_finite_estimate(frame: pd.DataFrame, covariate: str, event: str) -> bool:
     """A 0/1 covariate with a group empty or without deaths: its hazard ratio is 0 or infinite."""
-    x, died = frame[covariate], frame["death"] == 1
+    x, died = frame[covariate], frame[event] == 1
     return bool(x.isin([0.0, 1.0]).all() and not ((died & (x == 1)).any() and (died & (x == 0)).any()))
 
 
-def univariable_cox(t: pd.DataFrame, covariates=COX_COVARIATES) -> pd.DataFrame:
+def univariable_cox(t: pd.DataFrame, covariates=COX_COVARIATES, time: str = "os_months",
+                    event: str = "death") -> pd.DataFrame:
     """One Cox model per covariate (stats.cox), each on the patients with that covariate and
     survival known: coef, hazard ratio, Wald 95% CI, P and SE. A row is NaN where no finite
     estimate exists: a 0/1 covariate with a group empty or without deaths, or a fit that does
     not converge because the estimate runs off to 0 or infinity."""
     rows = []
     for c in covariates:
-        frame = survival_frame(t, [c])
+        frame = survival_frame(t, [c], time, event)
         nan = pd.DataFrame(np.nan, index=pd.Index([c], name="covariate"),
                            columns=["coef", "hr", "hr_lower", "hr_upper", "p", "se"])
-        if _no_finite_estimate(frame, c):
+        if _no_finite_estimate(frame, c, event):
             rows.append(nan)
             continue
         with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             warnings.simplefilter("error", ConvergenceWarning)
             try:
-                rows.append(stats.cox(frame, "os_months", "death", [c]))
+                rows.append(stats.cox(frame, time, event, [c]))
             except (ConvergenceWarning, ConvergenceError):
                 rows.append(nan)
     return pd.concat(rows)

@@ -54,7 +54,23 @@ def report(shared_dir) -> Path:
     the command's exit status and output."""
     with holding(shared_dir, "report") as out:
         if not (out / "done.json").is_file():
-            run = subprocess.run([sys.executable, "-m", "helpers.report", "--data", str(ROOT / "data"), "--out", str(out)],
+            run = subprocess.run([sys.executable, "-m", "helpers.report", "--study", str(ROOT / "data" / "study.yaml"),
+                                  "--out", str(out)],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=1500)
+            (out / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
+                                                       "stderr": run.stderr[-5000:]}))
+    return out
+
+
+@pytest.fixture(scope="session")
+def gbsg2_report(shared_dir) -> Path:
+    """The output folder of one `python -m helpers.report` run on the GBSG2 study file (what
+    `make reproduce STUDY=gbsg2` runs after rebuilding its tables), shared like `report`."""
+    with holding(shared_dir, "gbsg2_report") as out:
+        if not (out / "done.json").is_file():
+            out.mkdir(parents=True, exist_ok=True)
+            run = subprocess.run([sys.executable, "-m", "helpers.report", "--study",
+                                  str(ROOT / "data" / "gbsg2" / "study.yaml"), "--out", str(out)],
                                  cwd=ROOT, capture_output=True, text=True, timeout=1500)
             (out / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
                                                        "stderr": run.stderr[-5000:]}))

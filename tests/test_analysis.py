@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import analysis
+from helpers import analysis, findings
 
 # Eight patients, IL-6 sorted; every comparison below is worked out by hand.
 IL6 = [0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0]
@@ -70,7 +70,10 @@ def test_comparison_table_liver_and_prefix_selection(small):
 def test_comparison_table_agrees_with_registry_values(small):
     tab = analysis.comparison_table(small, prefixes=("R07", "R08", "R09", "R10", "R12"))
     vals = analysis.comparison_values(small)
-    for prefix in ("R07", "R08", "R09", "R10"):
+    testable = tab[(tab["n_a"] >= findings.MIN_GROUP_SIZE) & (tab["n_b"] >= findings.MIN_GROUP_SIZE)].index
+    assert list(testable) == ["R07", "R08", "R09", "R12"]  # R10: 2 patients with effusion, too few to test
+    assert vals["R10c"] == "not computable: pleural effusion has 2 patient(s), fewer than 3: too small to test"
+    for prefix in ("R07", "R08", "R09"):
         assert vals[f"{prefix}a"] == tab.loc[prefix, "median_a"]
         assert vals[f"{prefix}b"] == tab.loc[prefix, "median_b"]
         assert vals[f"{prefix}c"] == tab.loc[prefix, "p_normal"]

@@ -17,14 +17,15 @@ from helpers import ROOT, analysis, plates
 from helpers.clinical import load_clinical
 from helpers.cohort import load_cohort
 from helpers.errors import InputError
-from helpers.reconstruct import load_assumptions
+from helpers.reconstruct import load_assumptions, write_study
 from helpers.registry import REGISTRY, load_registry, scorecard
 
 
 @pytest.fixture
 def data(tmp_path, data_dir) -> Path:
-    """A writable copy of the committed cohort's raw/ (tmp_path/raw)."""
+    """A writable copy of the committed cohort's raw/ (tmp_path/raw), with its study file."""
     shutil.copytree(data_dir / "raw", tmp_path / "raw")
+    write_study(tmp_path)
     return tmp_path
 
 
@@ -403,7 +404,7 @@ def test_no_deaths_makes_survival_rows_not_computable(data):
     write_clinical(data, frame)
     card = scorecard(analysis.reproduce(load_cohort(data).table))
     assert set(card.loc[card.index.str.match(r"R1[34]"), "verdict"]) == {"not computable"}
-    assert card.loc["R13a", "reason"] == "no deaths: survival cannot be compared"
+    assert card.loc["R13a", "reason"] == "no events: survival cannot be compared"
     assert card.loc["R07c", "verdict"] == "reproduced"
 
 
@@ -422,7 +423,8 @@ def test_empty_comparison_group_is_not_computable(data):
 
 # ---------------------------------------------------------------- the command line
 def run_check(data) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers.check", "--data", str(data), "--out", str(data / "out")],
+    return subprocess.run([sys.executable, "-m", "helpers.check", "--study", str(data / "study.yaml"),
+                           "--out", str(data / "out")],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -504,7 +506,7 @@ def test_constant_cox_covariate_is_named(data):
     frame["er_status"] = "positive"
     write_clinical(data, frame)
     card = scorecard(analysis.reproduce(load_cohort(data).table))
-    assert card.loc["R14a", "reason"] == "er_negative takes one value for every patient in the model"
+    assert card.loc["R14a", "reason"] == "ER negative (vs ER positive) takes one value for every patient in the model"
 
 
 def test_assumption_of_the_wrong_type_is_named(tmp_path):

@@ -2,6 +2,7 @@
 import pandas as pd
 
 from helpers import check
+from helpers.study import load_study
 
 
 def card(verdicts, expected):
@@ -19,11 +20,12 @@ def test_summary_counts_and_explains_what_is_not_reproduced():
 
 
 def test_strict_fails_only_on_unexpected_verdicts(monkeypatch, capsys):
-    monkeypatch.setattr(check, "run", lambda data_dir, keep=False, cache_dir=None: card(
-        ["reproduced", "not reproduced"], ["reproduced", "not reproduced"]))
-    assert check.main(["--data", "x", "--strict"]) == 0
-    monkeypatch.setattr(check, "run", lambda data_dir, keep=False, cache_dir=None: card(
-        ["reproduced", "not reproduced"], ["reproduced", "reproduced"]))
-    assert check.main(["--data", "x"]) == 0
-    assert check.main(["--data", "x", "--strict"]) == 1
+    study = load_study()
+    monkeypatch.setattr(check, "run", lambda study_file, keep=False, cache_dir=None, cutoff=None: (study, card(
+        ["reproduced", "not reproduced"], ["reproduced", "not reproduced"])))
+    assert check.main(["--strict"]) == 0
+    monkeypatch.setattr(check, "run", lambda study_file, keep=False, cache_dir=None, cutoff=None: (study, card(
+        ["reproduced", "not reproduced"], ["reproduced", "reproduced"])))
+    assert check.main([]) == 0
+    assert check.main(["--strict"]) == 1
     assert "Unexpected verdicts: R02" in capsys.readouterr().err

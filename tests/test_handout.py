@@ -28,8 +28,8 @@ def test_resolve_by_number_name_or_path():
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("handout")
-    run = subprocess.run([sys.executable, "-m", "helpers.handout", "04", "--out", str(out),
-                          "--data", str(ROOT / "data")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    run = subprocess.run([sys.executable, "-m", "helpers.handout", "04", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     page = out / "04_il6_and_crp.html"
     assert page.is_file()

@@ -1,8 +1,9 @@
 """The notebooks as regression tests. Each notebook runs once per cohort, exactly as the main
 command runs it: on the committed cohort within the report run that the report's own tests
-read too (conftest `report`), and on a second cohort built from another seed. The tests here
-read what those runs left: every notebook ran without an error, wrote its results file, and
-its verdicts match the registry's expectation on the committed cohort."""
+read too (conftest `report`), on a second cohort built from another seed, and on the real
+GBSG2 cohort through its study file (conftest `gbsg2_report`). The tests here read what those
+runs left: every notebook ran without an error (or stopped saying it has nothing to do),
+wrote its results file, and its verdicts match the registry's expectation."""
 from __future__ import annotations
 
 import json
@@ -12,9 +13,12 @@ import nbformat
 import pytest
 
 from conftest import holding
-from helpers.cohort import load_cohort
+from helpers import ROOT
+from helpers.cohort import load_study_cohort
+from helpers.notebook import nothing_to_do
 from helpers.reconstruct import build
 from helpers.registry import VERDICTS
+from helpers.study import load_study
 from helpers.report import notebooks, run_all
 
 NOTEBOOKS = notebooks()
@@ -28,8 +32,9 @@ def other_run(shared_dir) -> Path:
     with holding(shared_dir, "other_seed") as folder:
         if not (folder / "done").is_file():
             build(folder / "cohort", seed=OTHER_SEED)
-            load_cohort(folder / "cohort", cache_dir=folder / "run" / "cleaned")  # the report's first step
-            run_all(NOTEBOOKS, folder / "run", {"data_dir": str(folder / "cohort"),
+            study = load_study(folder / "cohort" / "study.yaml")
+            load_study_cohort(study, folder / "run" / "cleaned")  # the report's first step
+            run_all(NOTEBOOKS, folder / "run", {"study_file": str(study.path),
                                                  "output_dir": str(folder / "run")}, jobs=2)
             (folder / "done").touch()
     return folder
@@ -67,7 +72,7 @@ def test_report_scorecard_meets_the_registry(report):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_on_another_cohort(path, other_run):
     results = executed(path, other_run / "run")
-    assert results["parameters"]["data_dir"] == str(other_run / "cohort")
+    assert results["parameters"]["study_file"] == str(other_run / "cohort" / "study.yaml")
     assert all(v["verdict"] in VERDICTS for v in results["verdicts"].values())
 
 
@@ -80,5 +85,36 @@ def test_committed_notebook_is_clean(path):
     assert not dirty, f"{path.name}: code cells {dirty} carry outputs or execution counts"
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
-    for name in ("data_dir", "output_dir"):
+    for name in ("study_file", "output_dir", "cutoff", "keep_failed_plates"):
         assert f"{name} =" in tagged[0].source, f"{path.name}: parameters cell must set {name}"
+
+
+def markdown_outputs(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_on_gbsg2_runs_or_says_why_not(path, gbsg2_report):
+    """On a real cohort in another form, each notebook runs its generic part, or says why it has
+    nothing to do; none calls the cohort reconstructed."""
+    executed_copy = gbsg2_report / "notebooks" / path.name
+    assert executed_copy.is_file(), f"{path.name} did not run on GBSG2"
+    text = markdown_outputs(executed_copy)
+    assert "Cohort: GBSG2" in text and "Reconstructed cohort" not in text
+    reason = nothing_to_do(path.stem, load_study(ROOT / "data" / "gbsg2" / "study.yaml"))
+    if reason:
+        assert f"**Nothing to do for this study.** {reason}" in text
+    else:
+        results = json.loads((gbsg2_report / "results" / f"{path.stem}.json").read_text())
+        wrong = {rid: v for rid, v in results["verdicts"].items() if v["verdict"] != v["expected_verdict"]}
+        assert not wrong, f"{path.name}: GBSG2 verdicts differ from the registry's expectation: {wrong}"
+
+
+def test_gbsg2_report_reproduces_the_published_figures(gbsg2_report):
+    done = json.loads((gbsg2_report / "done.json").read_text())
+    assert done["returncode"] == 0, done["stdout"][-3000:] + done["stderr"]
+    assert "Scorecard: 21 reproduced, 0 direction only, 0 not reproduced, 0 not computable" in done["stdout"]
+    index = (gbsg2_report / "html" / "index.html").read_text()
+    assert "GBSG2 trial: 686 real patients" in index and "Reconstructed cohort" not in index

@@ -56,7 +56,7 @@ def test_build_is_deterministic_and_regenerates_the_committed_cohort(default_bui
 
 
 def test_committed_cohort_meets_the_contract():
-    card = check.run(DATA)
+    _, card = check.run(DATA / "study.yaml")
     assert list(card.index) == list(load_registry().index)
     assert (card["verdict"] == card["expected_verdict"]).all(), card[card["verdict"] != card["expected_verdict"]]
     assert card.loc["R11b", "verdict"] == "not reproduced"
@@ -66,7 +66,7 @@ def test_committed_cohort_meets_the_contract():
 def test_other_seed_builds_and_keeps_designed_counts(other_seed, default_builds):
     assert (other_seed / "raw" / "clinical.csv").read_bytes() != \
         (default_builds[0] / "raw" / "clinical.csv").read_bytes()
-    card = check.run(other_seed)
+    _, card = check.run(other_seed / "study.yaml")
     assert list(card.index) == list(load_registry().index)
     assert card["verdict"].isin(VERDICTS).all()
     assert card.loc["R01", "reproduced"] == 46 and card.loc["R01", "verdict"] == "reproduced"

@@ -37,7 +37,8 @@ def report(tmp_path_factory, worker_id) -> Path:
     with open(shared / "report.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "done.json").is_file():
-            run = subprocess.run([sys.executable, "-m", "helpers.report", "--data", str(ROOT / "data"), "--out", str(out)],
+            run = subprocess.run([sys.executable, "-m", "helpers.report", "--study", str(ROOT / "data" / "study.yaml"),
+                                  "--out", str(out)],
                                  cwd=ROOT, capture_output=True, text=True, timeout=1500)
             (out / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
                                                        "stderr": run.stderr[-5000:]}))
@@ -172,7 +173,7 @@ def test_pdf_handout_of_the_default_selection(report, tmp_path):
     executed = [report / "notebooks" / f"{name}.ipynb" for name in HANDOUT]
     pages = pdf.build(executed, target, ["29 of the 30 numbers and claims were reproduced."], "2026-01-01", "test")
     reader = PdfReader(target)
-    assert len(reader.pages) == pages <= 12
+    assert len(reader.pages) == pages <= 16
     first = reader.pages[0].extract_text()
     assert "Journal club handout" in first and "Anticancer Research 1999" in first
     assert "What the abstract claims" in first and "29 of the 30" in first and "2026-01-01" in first

@@ -544,3 +544,134 @@ def test_rate_difference_matches_hand_wilson_combination():
     assert (res.lower, res.upper) == pytest.approx((lower, upper), rel=1e-6)
     with pytest.raises(ValueError):
         hs.rate_difference(5, 4, 1, 2)
+
+
+# --- Linear-time forms equal the pairwise / per-time forms they replaced ------------------------
+
+
+def _random_samples(rng, kind, nx, ny):
+    if kind == "ties":  # few distinct values, as censored cytokines give
+        return rng.integers(0, 6, nx) * 0.5, rng.integers(0, 6, ny) * 0.5
+    if kind == "decimals":  # differences that round
+        return np.round(rng.normal(0, 1, nx), 2) * 0.1, np.round(rng.normal(0, 1, ny), 2) * 0.3
+    return rng.lognormal(0, 2, nx), rng.lognormal(0, 2, ny)
+
+
+@pytest.mark.parametrize("kind", ["ties", "decimals", "continuous"])
+def test_hodges_lehmann_equals_median_of_all_differences(kind):
+    rng = np.random.default_rng(7)
+    counts = {"even": 0, "odd": 0}
+    for _ in range(150):
+        nx, ny = rng.integers(1, 30, 2)
+        x, y = _random_samples(rng, kind, nx, ny)
+        counts["odd" if nx * ny % 2 else "even"] += 1
+        assert hs.median_difference(x, y) == float(np.median(np.subtract.outer(x, y)))
+        assert hs.mann_whitney(x, y).hodges_lehmann == float(np.median(np.subtract.outer(x, y)))
+    assert min(counts.values()) > 20  # both even and odd numbers of differences were tried
+
+
+def test_hodges_lehmann_large_tied_samples():
+    rng = np.random.default_rng(3)
+    x, y = rng.lognormal(0, 1, 900), rng.lognormal(0, 1, 1100)
+    x[:400], y[:700] = 0.75, 0.75  # many results at the substituted value
+    assert hs.median_difference(x, y) == float(np.median(np.subtract.outer(x, y)))
+    assert hs.median_difference(x[:-1], y) == float(np.median(np.subtract.outer(x[:-1], y)))
+
+
+def _survival_sample(rng, n, tied):
+    t = rng.integers(1, 12, n).astype(float) if tied else np.round(rng.exponential(20, n), 3)
+    return t, rng.random(n) < 0.7, rng.random(n) < 0.4
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_two_group_expected_equals_per_time_counting(tied):
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        t, e, g = _survival_sample(rng, int(rng.integers(5, 80)), tied)
+        g[0], g[1] = True, False
+        times = np.unique(t[e])
+        at_risk = t[None, :] >= times[:, None]
+        died = at_risk & e[None, :] & (t[None, :] == times[:, None])
+        expected = (died.sum(1) * (at_risk & g).sum(1) / at_risk.sum(1)).sum()
+        assert hs.logrank(t, e, g).expected == float(expected)
+        assert hs.wilcoxon_breslow(t, e, g).expected == float(expected)
+
+
+def test_kaplan_meier_and_roc_counts_equal_pairwise_counting():
+    rng = np.random.default_rng(5)
+    t, e, y = _survival_sample(rng, 60, True)
+    times, at_risk, deaths, _ = hs._kaplan_meier(t, e)
+    assert list(at_risk) == list((t[None, :] >= times[:, None]).sum(1))
+    assert list(deaths) == list((e[None, :] & (t[None, :] == times[:, None])).sum(1))
+    roc = hs.roc_curve(t, y)
+    called = t[None, :] >= np.unique(t)[::-1][:, None]
+    assert list(roc["tp"]) == [0, *(called & y).sum(1)]
+    assert list(roc["fp"]) == [0, *(called & ~y).sum(1)]
+
+
+def _zph_by_death_time(time, event, x, risk, g):
+    """cox_zph's score and information summed death time by death time (the former loop)."""
+    p = x.shape[1]
+    score, info = np.zeros(p), np.zeros((2 * p, 2 * p))
+    for t0 in np.unique(time[event]):
+        at_risk, dead = time >= t0, event & (time == t0)
+        d = int(dead.sum())
+        fraction = np.arange(d)[:, None] / d
+        r_risk, r_dead = risk[at_risk], risk[dead]
+        s0 = r_risk.sum() - fraction[:, 0] * r_dead.sum()
+        s1 = r_risk @ x[at_risk] - fraction * (r_dead @ x[dead])
+        s2 = (np.einsum("i,ij,ik->jk", r_risk, x[at_risk], x[at_risk])
+              - fraction[:, :, None] * np.einsum("i,ij,ik->jk", r_dead, x[dead], x[dead]))
+        mean = s1 / s0[:, None]
+        var = (s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(0)
+        gt = g[dead][0]
+        score += gt * (x[dead].sum(0) - mean.sum(0))
+        info += np.kron([[1.0, gt], [gt, gt * gt]], var)
+    return score, info
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_cox_zph_sums_equal_the_per_death_time_loop(tied):
+    rng = np.random.default_rng(2)
+    n = 150
+    time, event, _ = _survival_sample(rng, n, tied)
+    x = np.column_stack([rng.random(n) < 0.5, rng.normal(0, 1, n)]).astype(float)
+    risk = np.exp(x @ [0.4, -0.3])
+    g = hs._zph_time(time, event, "km")
+    g = g - g[event].mean()
+    score, info = hs._zph_score_info(time, event, x, risk, g)
+    ref_score, ref_info = _zph_by_death_time(time, event, x, risk, g)
+    np.testing.assert_allclose(score, ref_score, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(info, ref_info, rtol=1e-10, atol=1e-10)
+
+
+def test_km_curve_and_logrank_z_equal_pairwise_counting():
+    from helpers import appraisal, figures
+    rng = np.random.default_rng(9)
+    t, e, _ = _survival_sample(rng, 80, True)
+    curve = figures.km_curve(t, e)
+    deaths = np.array([np.count_nonzero(e & (t == x)) for x in curve["time"]])
+    at_risk = np.array([np.count_nonzero(t >= x) for x in curve["time"]])
+    assert np.array_equal(curve["survival"], np.cumprod(1 - np.divide(deaths, at_risk, out=np.zeros(len(deaths)),
+                                                                      where=at_risk > 0)))
+    groups = rng.random((12, t.size)) < 0.4
+    times = np.unique(t[e])
+    risk = (t[None, :] >= times[:, None]).astype(float)
+    died = (risk.astype(bool) & e[None, :] & (t[None, :] == times[:, None])).astype(float)
+    n_t, d_t = risk.sum(1), died.sum(1)
+    frac = risk @ groups.T.astype(float) / n_t[:, None]
+    o_minus_e = (died @ groups.T.astype(float) - d_t[:, None] * frac).sum(0)
+    w = np.where(n_t > 1, d_t * (n_t - d_t) / np.maximum(n_t - 1, 1), 0.0)
+    z = o_minus_e / np.sqrt((w[:, None] * frac * (1 - frac)).sum(0))
+    assert np.array_equal(appraisal.logrank_z(t, e, groups), z)
+
+
+def test_smallest_fisher_p_is_the_minimum_over_every_table_with_the_margins():
+    from helpers import describe
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        (a, b), (c, d) = rng.integers(0, rng.integers(1, 30), (2, 2))
+        row1, col1, n = a + b, a + c, a + b + c + d
+        every = min(hs.fisher_exact([[x, row1 - x], [col1 - x, n - row1 - col1 + x]]).p
+                    for x in range(max(0, row1 + col1 - n), min(row1, col1) + 1))
+        assert describe.smallest_fisher_p([[a, b], [c, d]]) == every
