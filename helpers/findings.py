@@ -28,15 +28,19 @@ Result keys:
 from __future__ import annotations
 
 import operator
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
 from helpers import stats
 from helpers.registry import not_computable
 
 MIN_GROUP_SIZE = 3  # a comparison with a group smaller than this is not tested
+MAX_ABS_COEF = 15.0  # a Cox coefficient beyond this (hazard ratio above 3e6 or below 3e-7) has run off: separation
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
         "!=": operator.ne}
 
@@ -249,7 +253,16 @@ def cox(study, d: Derived) -> dict:
             raise ValueError(f"{', '.join(constant)} takes one value for every patient in the model")
         if frame["event"].sum() == 0:
             raise ValueError("no events: no Cox model")
-        model = stats.cox(frame, "time", "event", names)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # judged below, by the estimates themselves
+            try:
+                model = stats.cox(frame, "time", "event", names)
+            except ConvergenceError as err:
+                raise ValueError(f"the Cox model does not converge ({str(err).splitlines()[0]})") from None
+        runaway = [covariate_labels(study)[c] for c in names if not abs(model.loc[c, "coef"]) < MAX_ABS_COEF]
+        if runaway:
+            raise ValueError(f"no finite estimate for {', '.join(runaway)}: the events separate (almost) completely "
+                             "on it, so its hazard ratio runs off to 0 or infinity")
         return {f"cox.{c}.{k}": float(model.loc[c, k]) for c in names for k in ("coef", "hr", "hr_lower", "hr_upper", "p")}
     return out | _guarded(keys, compute)
 

@@ -108,7 +108,7 @@ def to_html(out_dir: Path, runs: list[tuple[str, float, str]], card: pd.DataFram
 
 def read_scorecard(out_dir: Path) -> pd.DataFrame | None:
     path = out_dir / "scorecard.csv"
-    return pd.read_csv(path, index_col=0, keep_default_na=False) if path.is_file() else None
+    return pd.read_csv(path, index_col=0, keep_default_na=False, dtype={"reported": str}) if path.is_file() else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -305,7 +305,7 @@ def _reproduced_value(value):
         return str(value).strip("'\"")
 
 
-def scorecard_html(card: pd.DataFrame) -> str:
+def scorecard_html(card: pd.DataFrame, claims: str = "What the abstract reports") -> str:
     """The scorecard table: row, quantity, printed, reproduced (at the printed precision),
     verdict in colour and text."""
     rows = "".join(
@@ -314,7 +314,7 @@ def scorecard_html(card: pd.DataFrame) -> str:
         f"<td class='num'>{html.escape(shown_like_printed(row['reported'], _reproduced_value(row['reproduced']), is_p(row)))}</td>"
         f"<td>{_verdict_badge(row['verdict'])}</td></tr>"
         for rid, row in card.iterrows())
-    return ("<div class='table-box'><table class='scorecard'><thead><tr><th>Row</th><th>What the abstract reports</th>"
+    return (f"<div class='table-box'><table class='scorecard'><thead><tr><th>Row</th><th>{html.escape(claims)}</th>"
             "<th>Printed</th><th>Reproduced</th><th>Verdict</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>")
 
@@ -324,15 +324,19 @@ def study_landing(study, items: str, card: pd.DataFrame | None, warning: str) ->
     and its scorecard (verdicts against its registry, replication verdicts, or plain results)."""
     if card is None:
         table = "<p><b>No scorecard was written</b>: the scorecard notebook did not finish.</p>"
+    elif "reproduced" in card:  # a registry judged against printed values
+        counts = card["verdict"].value_counts()
+        table = ("<p class='summary'>" + html.escape(", ".join(f"{n} {v}" for v, n in counts.items())) + "</p>"
+                 + scorecard_html(card, "What the registry reports"))
     else:
-        shown = card.copy()
-        if "verdict" in shown:
-            counts = shown["verdict"].value_counts()
-            table = "<p class='summary'>" + html.escape(", ".join(f"{n} {v}" for v, n in counts.items())) + "</p>"
-        else:
-            table = "<p class='summary'>The study has no registry of claims: its results are listed without verdicts.</p>"
-        table += "<div class='table-box'>" + shown.drop(columns=[c for c in ("reason", "expected_verdict", "note",
-                                                                            "left_out") if c in shown]).to_html(
+        value = "this cohort" if "this cohort" in card else "value"
+        shown = card.assign(**{value: card[value].map(lambda v: (lambda x: f"{x:.4g}" if isinstance(x, float) else x)(
+            _reproduced_value(v)))})
+        head = ("<p class='summary'>" + html.escape(", ".join(f"{n} {v}" for v, n in card["verdict"].value_counts(
+        ).items())) + "</p>" if "verdict" in card else
+            "<p class='summary'>The study has no registry of claims: its results are listed without verdicts.</p>")
+        table = head + "<div class='table-box'>" + shown.drop(columns=[c for c in ("expected_verdict", "note", "left_out",
+                                                                                  "source") if c in shown]).to_html(
             classes="scorecard", escape=True) + "</div>"
     title = html.escape(study.label)
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -357,8 +361,10 @@ def landing(entries: list[dict], card: pd.DataFrame | None, study=None) -> str:
     items = "".join(items)
     warning = (f"<p class='failed'>{len(failed)} notebook(s) failed: "
                f"{html.escape(', '.join(e['name'] for e in failed))}.</p>" if failed else "")
-    if study is not None and not study.reconstructed:
-        return study_landing(study, items, card, warning)
+    if study is not None and not study.reconstructed:  # the teaching lines describe the paper's cohort: titles only
+        titles = "".join(f"<li><a href='{e['page']}'>{html.escape(e['title'])}</a></li>" if e["page"] else
+                         f"<li>{html.escape(e['title'])}</li>" for e in entries)
+        return study_landing(study, titles, card, warning)
     if card is None:
         summary = "<p class='summary'><b>No scorecard was written</b>: the scorecard notebook did not finish.</p>"
         table = ""

@@ -146,3 +146,41 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 
 def test_missing_study_file(tmp_path):
     assert problems(tmp_path / "nothing.yaml") == [f"{tmp_path / 'nothing.yaml'}: no such study file"]
+
+
+def test_the_readme_study_file_is_valid(tmp_path):
+    """README's minimal study file (section "Bring your own cohort") loads, and runs on tables
+    shaped as it describes."""
+    readme = (ROOT / "README.md").read_text()
+    text = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "study.yaml").write_text(text)
+    (tmp_path / "clinical.csv").write_text("patient_id,stage,age,months,dead,ward\n" + "".join(
+        f"Q{i},{['I', 'II', 'III', 'IV'][i % 4]},{40 + (i * 7) % 30},{3 + (i * 5) % 16},{(i // 2) % 2},w\n"
+        for i in range(16)))
+    (tmp_path / "markers.csv").write_text("sample_id,analyte,value,unit,censoring,lloq,uloq\n" + "".join(
+        f"Q{i},IL6,{1 + (i * 3) % 11},pg/ml,,,\n" for i in range(16)))
+    from helpers.analysis import study_scorecard
+    from helpers.cohort import load_study_cohort
+
+    study = load_study(tmp_path / "study.yaml")
+    card = study_scorecard(study, load_study_cohort(study))
+    assert card.loc["comparison.advanced.n_a", "value"] == 4 and "cox.IL6.hr" in card.index
+
+
+def test_a_cox_model_that_runs_off_is_not_computable(tmp_path):
+    """Events only where a covariate is 1: the estimate runs off, and the results say so."""
+    from helpers import findings
+
+    (tmp_path / "clinical.csv").write_text(CLINICAL.splitlines()[0] + "\n" + "".join(
+        f"A{i},{1 + i % 3},{i % 2},{'yes' if i % 2 else 'no'},{50 + i},{5 + i},{i % 2},1\n" for i in range(20)))
+    (tmp_path / "markers.csv").write_text(MARKERS.splitlines()[0] + "\n" + "".join(
+        f"A{i},M1,{3 + (i * 7) % 13},ng/ml,,,\n" for i in range(20)))
+    text = STUDY.replace("cox: [M1, nodal, {column: age, per: 10}]", "cox: [therapy_yes]").replace(
+        "comparisons: [high_grade, nodal]", "  therapy_yes: {column: therapy, a: [\"yes\"], b: [\"no\"], "
+        "labels: [therapy, none]}\ncomparisons: [high_grade, nodal]")
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    study = load_study(path)
+    from helpers.cohort import load_study_cohort
+    results = findings.findings(study, load_study_cohort(study).table)
+    assert results["cox.therapy_yes.hr"].startswith("not computable: no finite estimate for therapy (vs none)")
