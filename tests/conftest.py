@@ -75,3 +75,20 @@ def gbsg2_report(shared_dir) -> Path:
             (out / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
                                                        "stderr": run.stderr[-5000:]}))
     return out
+
+
+@pytest.fixture(scope="session")
+def resampled_report(shared_dir) -> Path:
+    """One report run on a 300-patient cohort resampled from the reconstructed one (the paper's
+    clinical format, markers from a concentrations table, no registry: a user's cohort in the
+    paper's form), in `<folder>/run`; the cohort is `<folder>/cohort`."""
+    from helpers.resample import resample
+
+    with holding(shared_dir, "resampled") as folder:
+        if not (folder / "done.json").is_file():
+            study = resample(300, 3, folder / "cohort")
+            run = subprocess.run([sys.executable, "-m", "helpers.report", "--study", str(study), "--out",
+                                  str(folder / "run")], cwd=ROOT, capture_output=True, text=True, timeout=1500)
+            (folder / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
+                                                          "stderr": run.stderr[-5000:]}))
+    return folder

@@ -58,9 +58,9 @@ def test_handout_keeps_markdown_and_figures(rendered):
     soup = BeautifulSoup(text, "html.parser")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert len(soup.select("div.jp-MarkdownCell")) == sum(c.cell_type == "markdown" for c in nb.cells)
-    assert soup.title.string == "04 · IL-6 and C-reactive protein"
-    assert soup.find("h1") and "IL-6 and C-reactive protein" in soup.find("h1").get_text()
-    assert "Reconstructed cohort." in soup.get_text()  # the warning of the header cell
+    assert soup.title.string == "04 · The marker and its correlate"
+    assert soup.find("h1") and "The marker and its correlate" in soup.find("h1").get_text()
+    assert "Reconstructed cohort (synthetic data, not the original patients)." in soup.get_text()  # the banner
     assert soup.select("div.jp-CodeCell img[src^='data:image/png;base64,']"), "the figure should be embedded"
     assert soup.select("div.jp-CodeCell table"), "the tables should be there"
     assert (out / "notebooks" / "04_il6_and_crp.ipynb").is_file()

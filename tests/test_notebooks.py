@@ -118,3 +118,18 @@ def test_gbsg2_report_reproduces_the_published_figures(gbsg2_report):
     assert "Scorecard: 21 reproduced, 0 direction only, 0 not reproduced, 0 not computable" in done["stdout"]
     index = (gbsg2_report / "html" / "index.html").read_text()
     assert "GBSG2 trial: 686 real patients" in index and "Reconstructed cohort" not in index
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_on_a_resampled_cohort_without_registry(path, resampled_report):
+    """A cohort in the paper's form with markers from a concentrations table and no registry:
+    every notebook runs (or says why not) under the cohort's own label."""
+    done = json.loads((resampled_report / "done.json").read_text())
+    assert done["returncode"] == 0, done["stdout"][-3000:] + done["stderr"]
+    executed_copy = resampled_report / "run" / "notebooks" / path.name
+    text = markdown_outputs(executed_copy)
+    assert "Cohort: Resampled synthetic cohort" in text and "Reconstructed cohort" not in text
+    study = load_study(resampled_report / "cohort" / "study.yaml")
+    if not nothing_to_do(path.stem, study):
+        results = json.loads((resampled_report / "run" / "results" / f"{path.stem}.json").read_text())
+        assert results["values"] == {} and results["verdicts"] == {}
