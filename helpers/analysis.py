@@ -156,11 +156,6 @@ def _rows(t: pd.DataFrame, cutoff: float, prefixes) -> dict:
     return {rid: v for rid, v in values.items() if rid.startswith(tuple(prefixes))}
 
 
-def detection_values(t: pd.DataFrame) -> dict:
-    """R02-R04: patients with detectable IL-2, TNF-alpha and IL-1beta (notebook 01)."""
-    return _rows(t, CUTOFF_PG_ML, ("R02", "R03", "R04"))
-
-
 def cytokine_values(t: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
     """R01, R05, R06: patients, the smallest Fisher P of detectable TNF-alpha / IL-1beta
     against the clinical variables, IL-6 above the cut-off (notebook 02)."""

@@ -7,7 +7,8 @@
 
 - `analyte` is a marker id of the study, `unit` its unit (no conversion is attempted);
 - `censoring` is empty (or `none`) for a measured value, `below_lloq` or `above_uloq`;
-- `value` is required unless the result is below the LLOQ; `lloq` / `uloq` are the limits
+- `value` is required unless the result is below the LLOQ (a censored value may be written
+  as its limit, never beyond it on the wrong side); `lloq` / `uloq` are the limits
   that applied to this sample (times any dilution), required by the censoring they explain,
   optional otherwise. With an LLOQ a result is detectable when quantified or above the
   ULOQ; without one, detectability is unknown.
@@ -77,6 +78,10 @@ def load_concentrations(path, markers: dict, samples) -> pd.DataFrame:
     flag((c == "left") & (cells["lloq"] == ""), "lloq", "a result below the LLOQ needs the LLOQ")
     flag((c == "right") & (cells["uloq"] == ""), "uloq", "a result above the ULOQ needs the ULOQ")
     flag((c == "") & (v < lo), "value", lambda rec: f"{rec['value']} is below the LLOQ {rec['lloq']}: mark it below_lloq")
+    flag((c == "left") & (v > lo), "value",  # the LLOQ itself ("< 2" written as 2) is fine
+         lambda rec: f"{rec['value']} is marked below_lloq but lies above its LLOQ {rec['lloq']}")
+    flag((c == "right") & (v < hi), "value",
+         lambda rec: f"{rec['value']} is marked above_uloq but lies below its ULOQ {rec['uloq']}")
     flag((c == "") & (v > hi), "value", lambda rec: f"{rec['value']} is above the ULOQ {rec['uloq']}: mark it above_uloq")
     key = cells["sample_id"] + "\x00" + cells["analyte"]
     first = pd.Series(cells.index, index=cells.index).groupby(key).transform("first")

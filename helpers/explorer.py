@@ -343,23 +343,6 @@ def plot_sweep(scan: pd.DataFrame, cutoff: float):
     return fig
 
 
-def time_redraws(t: pd.DataFrame, label: str = RECONSTRUCTED_LABEL) -> list[float]:
-    """Seconds of each of a fixed series of redraws (what notebook 09's update does: explore,
-    the kept Panel to PNG, the comparisons table and the headline), after one warm-up."""
-    import time
-
-    panel = Panel(t, label)
-    moves = [(4.0, "all patients"), (2.0, "all patients"), (8.0, "liver metastasis"), (16.0, "one site"),
-             (4.0, "dominant visceral"), (1.0, "pleural effusion"), (5.0, "DFI > 24 months"), (25.0, "all patients")]
-    times = []
-    for cutoff, group in moves:
-        start = time.perf_counter()
-        result = explore(t, cutoff, group)
-        panel.png(result), comparison_html(result), headline_html(result)
-        times.append(time.perf_counter() - start)
-    return times[1:]
-
-
 class Panel:
     """The explorer's figure, kept from one redraw to the next: Kaplan-Meier curves with the
     numbers at risk (plot_km, left) beside the IL-6 values along the four comparisons (plot_il6,

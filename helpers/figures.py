@@ -197,59 +197,6 @@ def km_plot(ax, curves: list[dict], xmax: float | None = None, fontsize: float =
     return artists
 
 
-def km_by_il6(t: pd.DataFrame, cutoff_pg_ml: float):
-    """Notebook 06: overall survival at or below vs above the cut-off, with 95 % bands and the
-    numbers at risk."""
-    fig, ax = plt.subplots(figsize=(7, 5.2))
-    curves = []
-    for high, (label, colour) in zip((False, True), reversed(_il6_groups(cutoff_pg_ml).items())):
-        g = t[t["il6_high"] == high]
-        curves.append({**km_curve(g["os_months"], g["death"], ci=True), "label": f"{label} (n = {len(g)})",
-                       "short": label.removeprefix("IL-6 ").removesuffix(" pg/ml"), "colour": colour})
-    km_plot(ax, curves)
-    ax.legend(loc="upper right", fontsize=9, frameon=False)
-    ax.set_title("Overall survival by IL-6 group (shaded: 95 % confidence band)", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def cox_forest(model: pd.DataFrame, title: str = "Multivariable Cox model"):
-    """Notebook 06: hazard ratios with their 95 % CI, one row per term (index = readable name;
-    columns hr, hr_lower, hr_upper), on a log axis with plain-number ticks."""
-    m = model.iloc[::-1]
-    y = np.arange(len(m))
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(m) + 1.4))
-    ax.errorbar(m["hr"], y, xerr=[m["hr"] - m["hr_lower"], m["hr_upper"] - m["hr"]], fmt="o", color="k", capsize=3)
-    ax.axvline(1, color="0.5", ls="--", lw=1)
-    ax.set(xscale="log", yticks=y, yticklabels=m.index, xlabel="hazard ratio (Wald 95 % CI, log scale)", title=title)
-    lo, hi = ax.get_xlim()
-    ax.set_xticks([v for v in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= v <= hi])
-    _plain_log_ticks(ax.xaxis)
-    fig.tight_layout()
-    return fig
-
-
-# --- 04 · IL-6 and CRP ---------------------------------------------------------------------
-
-def crp_scatter(t: pd.DataFrame, spearman, cutoff_pg_ml: float):
-    """Notebook 04: IL-6 against CRP on log scales, dots in the IL-6 group colours, values below
-    the LLOQ as open triangles, the cut-off as a line; `spearman` gives r and n for the title."""
-    fig, ax = plt.subplots(figsize=(6, 4.6))
-    censored = (t["il6_censored"] == "left").to_numpy()
-    high = (t["il6"] > cutoff_pg_ml).to_numpy()
-    groups = list(_il6_groups(cutoff_pg_ml).items())
-    for mask, (label, colour) in ((~censored & high, groups[0]), (~censored & ~high, groups[1])):
-        ax.scatter(t.loc[mask, "crp_mg_dl"], t.loc[mask, "il6"], s=28, color=colour, label=label)
-    ax.scatter(t.loc[censored, "crp_mg_dl"], t.loc[censored, "il6"], s=36, marker="v", facecolor="none",
-               edgecolor=LOW_IL6, label="IL-6 below LLOQ (drawn at LLOQ/2)")
-    ax.axhline(cutoff_pg_ml, **CUTOFF_LINE, label=f"cut-off {cutoff_pg_ml:g} pg/ml")
-    ax.set(xscale="log", yscale="log", xlabel="CRP (mg/dl, log scale)", ylabel="serum IL-6 (pg/ml, log scale)",
-           title=f"IL-6 against CRP: Spearman r = {spearman.r:.2f}, n = {spearman.n}")
-    ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    return fig
-
-
 # --- 05 · response rate and ROC --------------------------------------------------------------
 
 def response_rate(table: pd.DataFrame, fisher_p: float, diff, cutoff_pg_ml: float):

@@ -16,10 +16,11 @@ Result keys:
                                             patients above M's cut-off, of those whose class is known
   detectability.<M>.<G>.p, detectability.min_p
                                             Fisher exact P of detectable M against group G, and the smallest
-  comparison.<G>.{n_a,n_b,median_a,median_b,p}
-                                            primary marker in group A vs B of G: medians, Mann-Whitney P
+  comparison.<G>.{n_a,n_b,median_a,median_b,rank_biserial,p}
+                                            primary marker in group A vs B of G: medians, rank-biserial r
+                                            (positive when A tends to be higher), Mann-Whitney P
   correlate.{r,p,n}                         Spearman correlation of the primary marker with the correlate
-  response.{n_a,n_b,median_a,median_b,median_difference,p}
+  response.{n_a,n_b,median_a,median_b,rank_biserial,median_difference,p}
                                             primary marker in non-responders (A) vs responders (B)
   survival.{n,events,logrank_p,hr}          survival above vs at or below the primary marker's cut-off
   cox.{n,events}, cox.<C>.{coef,hr,hr_lower,hr_upper,p}
@@ -27,7 +28,6 @@ Result keys:
 """
 from __future__ import annotations
 
-import operator
 import warnings
 from dataclasses import dataclass
 
@@ -38,11 +38,10 @@ from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
 from helpers import stats
 from helpers.registry import not_computable
+from helpers.study import OPS
 
 MIN_GROUP_SIZE = 3  # a comparison with a group smaller than this is not tested
 MAX_ABS_COEF = 15.0  # a Cox coefficient beyond this (hazard ratio above 3e6 or below 3e-7) has run off: separation
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
-        "!=": operator.ne}
 
 
 def marker_high(t: pd.DataFrame, column: str, cutoff: float, at_or_above: bool = False) -> pd.Series:
@@ -53,15 +52,21 @@ def marker_high(t: pd.DataFrame, column: str, cutoff: float, at_or_above: bool =
     unknown = t[column].isna()
     if {f"{column}_censored", f"{column}_lloq", f"{column}_uloq"} <= set(t.columns):  # limits known
         unknown |= (t[f"{column}_censored"] == "left") & (t[f"{column}_lloq"] > cutoff)
-        unknown |= (t[f"{column}_censored"] == "right") & (t[f"{column}_uloq"] < cutoff)
+        right = t[f"{column}_censored"] == "right"
+        unknown |= right & (t[f"{column}_uloq"] < cutoff)
+        high = high.mask(right & (t[f"{column}_uloq"] >= cutoff), True)  # truly above a ULOQ at or above it
     return high.mask(unknown)
 
 
 def _matches(values: pd.Series, rule) -> pd.Series:
+    """Whether each value meets a group rule: a comparison, or a list of values (compared as
+    numbers in a numeric column, as true / false in a boolean one, as text otherwise)."""
     if hasattr(rule, "op"):
-        return _OPS[rule.op](values.astype(float), rule.value).astype("boolean")
+        return OPS[rule.op](values.astype(float), rule.value).astype("boolean")
     if values.dtype == "boolean" or values.dtype == bool:
         return values.isin([v for v in rule if isinstance(v, bool)]).astype("boolean")
+    if pd.api.types.is_numeric_dtype(values):
+        return values.isin([float(v) for v in rule]).astype("boolean")
     return values.astype(str).isin([str(v) for v in rule]).astype("boolean")
 
 
@@ -77,11 +82,11 @@ def membership(t: pd.DataFrame, group) -> pd.Series:
 
 def responder(t: pd.DataFrame, response: dict) -> pd.Series:
     """True for a responder, False for a non-responder, <NA> otherwise (not evaluable, missing)."""
-    values = t[response["column"]].astype(str)
+    values = t[response["column"]]
     out = pd.Series(pd.NA, index=t.index, dtype="boolean")
-    out[values.isin([str(v) for v in response["responders"]])] = True
-    out[values.isin([str(v) for v in response["non_responders"]])] = False
-    return out.mask(t[response["column"]].isna())
+    out[_matches(values, response["responders"]).fillna(False).astype(bool)] = True
+    out[_matches(values, response["non_responders"]).fillna(False).astype(bool)] = False
+    return out.mask(values.isna())
 
 
 @dataclass(frozen=True)
@@ -135,18 +140,24 @@ def _too_small(labels, x, y) -> str:
     return "; ".join(small) + (f", fewer than {MIN_GROUP_SIZE}: too small to test" if small else "")
 
 
-def compare(values: pd.Series, in_a: pd.Series, labels, prefix: str, swap: bool = False) -> dict:
-    """The marker in group A against group B (in_a True / False): sizes, medians and the
-    two-sided Mann-Whitney P (stats.mann_whitney); 'not computable' when a group is too small."""
-    x = values[in_a.fillna(False).astype(bool) & values.notna()]
-    y = values[(in_a == False).fillna(False).astype(bool) & values.notna()]  # noqa: E712
+def split(values: pd.Series, in_a: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The values of group A (in_a True) and group B (False), patients with a value only."""
+    known = values.notna()
+    return values[in_a.fillna(False).astype(bool) & known], values[(in_a == False).fillna(False).astype(bool) & known]  # noqa: E712
+
+
+def compare(values: pd.Series, in_a: pd.Series, labels, prefix: str) -> dict:
+    """The marker in group A against group B (in_a True / False): sizes, medians, the
+    rank-biserial correlation (positive when A tends to be higher) and the two-sided
+    Mann-Whitney P (stats.mann_whitney); 'not computable' when a group is too small."""
+    x, y = split(values, in_a)
     out = {f"{prefix}.n_a": len(x), f"{prefix}.n_b": len(y)}
     small = _too_small(labels, x, y)
-    keys = [f"{prefix}.{k}" for k in ("median_a", "median_b", "p")]
+    keys = [f"{prefix}.{k}" for k in ("median_a", "median_b", "rank_biserial", "p")]
     if small:
         return out | {k: not_computable(small) for k in keys}
     mw = stats.mann_whitney(x, y)
-    return out | {keys[0]: mw.median_x, keys[1]: mw.median_y, keys[2]: mw.p}
+    return out | dict(zip(keys, (mw.median_x, mw.median_y, mw.rank_biserial, mw.p)))
 
 
 def marker_counts(study, d: Derived) -> dict:
@@ -178,16 +189,23 @@ def fisher_tests(study, d: Derived) -> pd.DataFrame:
             det, grp = both["det"].astype(bool), both["grp"].astype(bool)
             table = [[int((det & grp).sum()), int((det & ~grp).sum())], [int((~det & grp).sum()),
                                                                          int((~det & ~grp).sum())]]
-            res = stats.fisher_exact(table)
-            rows.append({"marker": mid, "group": g, "table": table, "odds_ratio": res.odds_ratio, "p": res.p})
-    return pd.DataFrame(rows, columns=["marker", "group", "table", "odds_ratio", "p"])
+            empty = not (det.any() and (~det).any() and grp.any() and (~grp).any())
+            res = stats.fisher_exact(table) if not empty else None
+            rows.append({"marker": mid, "group": g, "table": table, "odds_ratio": res.odds_ratio if res else np.nan,
+                         "p": res.p if res else np.nan,
+                         "note": "a row or column of the table is empty: nothing to test" if empty else ""})
+    return pd.DataFrame(rows, columns=["marker", "group", "table", "odds_ratio", "p", "note"])
 
 
 def detectability(study, d: Derived) -> dict:
     def compute():
         tests = fisher_tests(study, d)
-        return {f"detectability.{r.marker}.{r.group}.p": r.p for r in tests.itertuples()} | {
-            "detectability.min_p": float(tests["p"].min())}
+        testable = tests.dropna(subset=["p"])
+        if testable.empty:
+            raise ValueError("every 2x2 table has an empty row or column (no patient detectable, or all of them, "
+                             "or a group without patients): nothing to test")
+        return {f"detectability.{r.marker}.{r.group}.p": r.p for r in testable.itertuples()} | {
+            "detectability.min_p": float(testable["p"].min())}
     return _guarded(["detectability.min_p"], compute)
 
 
@@ -205,6 +223,10 @@ def correlate(study, d: Derived) -> dict:
         reason = f"{len(both)} patients have both {study.primary.name} and {study.correlate['name']}"
         return {"correlate.n": len(both), "correlate.r": not_computable(reason), "correlate.p": not_computable(reason)}
     corr = stats.correlation(both["m"], both["c"], method="spearman")
+    if corr.r != corr.r:  # NaN: one of the two takes a single value
+        constant = study.primary.name if both["m"].nunique() < 2 else study.correlate["name"]
+        reason = f"{constant} takes one value for every patient with both values"
+        return {"correlate.n": len(both), "correlate.r": not_computable(reason), "correlate.p": not_computable(reason)}
     return {"correlate.n": len(both), "correlate.r": corr.r, "correlate.p": corr.p}
 
 
@@ -216,7 +238,8 @@ def response(study, d: Derived) -> dict:
 
 
 def survival(study, d: Derived) -> dict:
-    """Log-rank P and univariable hazard ratio, above vs at or below the primary cut-off."""
+    """Log-rank P and univariable hazard ratio, high against not high by the primary marker's
+    cut-off (above it, or at or above it, as the study says)."""
     from helpers.survival import univariable_cox
     m = study.primary
     frame = d.survival.assign(high=d.high[m.id]).dropna()
@@ -248,9 +271,12 @@ def cox(study, d: Derived) -> dict:
     keys = [f"cox.{c}.{k}" for c in names for k in ("coef", "hr", "hr_lower", "hr_upper", "p")]
 
     def compute():
+        if len(frame) <= len(names):
+            raise ValueError(f"{len(frame)} patient(s) have every covariate of the model, too few for "
+                             f"{len(names)} coefficient(s)")
         constant = [covariate_labels(study)[c] for c in names if frame[c].nunique() < 2]
         if constant:
-            raise ValueError(f"{', '.join(constant)} takes one value for every patient in the model")
+            raise ValueError(f"{'; '.join(constant)} takes one value for every patient in the model")
         if frame["event"].sum() == 0:
             raise ValueError("no events: no Cox model")
         with warnings.catch_warnings():
@@ -261,7 +287,7 @@ def cox(study, d: Derived) -> dict:
                 raise ValueError(f"the Cox model does not converge ({str(err).splitlines()[0]})") from None
         runaway = [covariate_labels(study)[c] for c in names if not abs(model.loc[c, "coef"]) < MAX_ABS_COEF]
         if runaway:
-            raise ValueError(f"no finite estimate for {', '.join(runaway)}: the events separate (almost) completely "
+            raise ValueError(f"no finite estimate for {'; '.join(runaway)}: the events separate (almost) completely "
                              "on it, so its hazard ratio runs off to 0 or infinity")
         return {f"cox.{c}.{k}": float(model.loc[c, k]) for c in names for k in ("coef", "hr", "hr_lower", "hr_upper", "p")}
     return out | _guarded(keys, compute)
@@ -331,9 +357,7 @@ def comparison_table(study, d: Derived, names=None) -> pd.DataFrame:
     rows = []
     for name in names or study.comparisons:
         g = study.groups[name]
-        a = d.groups[name]
-        x = values[a.fillna(False).astype(bool) & values.notna()]
-        y = values[(a == False).fillna(False).astype(bool) & values.notna()]  # noqa: E712
+        x, y = split(values, d.groups[name])
         row = {"group": name, "group_a": g.labels[0], "group_b": g.labels[1]}
         for side, v in (("a", x), ("b", y)):
             s = stats.median_iqr(v) if len(v) else {"n": 0, "median": np.nan, "q1": np.nan, "q3": np.nan}

@@ -135,8 +135,9 @@ def closing(session: Session, notebook: str, output_dir, parameters: dict, detai
 
     values = owned_values(session, notebook)
     mine = {k: v for k, v in session.results.items() if k.startswith(NOTEBOOK_RESULTS.get(notebook, ("-",)))}
+    replicate = session.study.registry_mode == "replicate"
     save_results(output_dir, notebook, values, parameters,
-                 (details or {}) | {"results": mine}, session.registry)
+                 (details or {}) | {"results": mine}, session.registry, replicate)
     if session.registry is None:
         return pd.DataFrame({"result": list(mine), "value": [_shown(v) for v in mine.values()]}).set_index("result")
     if session.study.registry_mode == "replicate":
@@ -212,7 +213,7 @@ def _plain(value):
 
 
 def save_results(output_dir, notebook: str, values: dict, parameters: dict, details: dict | None = None,
-                 registry: pd.DataFrame | None = None) -> Path:
+                 registry: pd.DataFrame | None = None, replicate: bool = False) -> Path:
     """Write `<output_dir>/results/<notebook>.json`: parameters, computed values (full
     precision), and each registry row's verdict. Keys are sorted so reruns give identical files.
     `values` holds only rows the notebook owns (the registry's `notebook` column): a value
@@ -220,7 +221,11 @@ def save_results(output_dir, notebook: str, values: dict, parameters: dict, deta
     stray = not_owned(notebook, values, registry)
     if stray:
         raise ValueError(f"{notebook} does not own registry row(s) {', '.join(stray)}; show them, put them in details")
-    card = scorecard(values, ids=[k for k in values], registry=registry)
+    if replicate:  # claims to replicate (a claim's conditions name rows of the same notebook)
+        from helpers.registry import replication_card
+        card = replication_card(values, registry).loc[list(values)].assign(expected_verdict="")
+    else:
+        card = scorecard(values, ids=[k for k in values], registry=registry)
     payload = {
         "notebook": notebook,
         "parameters": {k: _plain(v) for k, v in parameters.items()},

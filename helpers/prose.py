@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from helpers.findings import MIN_GROUP_SIZE, covariate_labels, skipped
 from helpers.registry import NOT_COMPUTABLE
+from helpers.style import p_text
 
 
 def number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
-def p_text(p: float) -> str:
-    return "P < 0.0001" if p < 0.0001 else f"P = {p:.2g}"
+def patients(n: int) -> str:
+    return f"{n:,} patient" + ("" if n == 1 else "s")
+
+
+def unit_suffix(unit: str) -> str:
+    """' pg/ml' after a number, '' for a unitless one."""
+    return f" {unit}" if unit else ""
 
 
 def _unit(m) -> str:
-    return f" {m.unit}" if m.unit else ""
+    return unit_suffix(m.unit)
 
 
 def _missing(value) -> str | None:
@@ -29,7 +35,7 @@ def _missing(value) -> str | None:
 
 def cohort(study, r: dict) -> str:
     """Patients, and each marker's results and cut-off."""
-    parts = [f"The cohort has {r['patients']} patients."]
+    parts = [f"The cohort has {patients(r['patients'])}."]
     for m in study.markers:
         text = f"**{m.name}**: {r[f'measured.{m.id}']} with a result"
         if _missing(r[f"detectable.{m.id}"]) is None:
@@ -51,11 +57,13 @@ def _compare(m, r: dict, prefix: str, label_a: str, label_b: str) -> str:
         return (f"{label_a} against {label_b}: not tested ({why}; a group needs at least {MIN_GROUP_SIZE} patients "
                 f"with a result).")
     a, b, p = r[f"{prefix}.median_a"], r[f"{prefix}.median_b"], r[f"{prefix}.p"]
-    word = "higher" if a > b else "lower" if a < b else "no different"
-    verdict = ("a difference unlikely to be chance alone at the 5 % level" if p < 0.05 else
-               "a difference that could well be chance")
+    shift = r[f"{prefix}.rank_biserial"]  # which group tends to be higher: what the test compares
+    tends = (f"values tend to be {'higher' if shift > 0 else 'lower'} in the first group" if shift != 0 else
+             "neither group tends to have the higher values")
+    verdict = ("unlikely to be chance alone at the 5 % level" if p < 0.05 else "which could well be chance")
     return (f"**{label_a}** against **{label_b}**: median {m.name} {number(a)} against {number(b)}{_unit(m)} "
-            f"(n = {n_a} and {n_b}), {word} in the first group; two-sided Mann-Whitney {p_text(p)}, {verdict}.")
+            f"(n = {n_a:,} and {n_b:,}); {tends} (rank-biserial r = {shift:.2f}), two-sided Mann-Whitney "
+            f"{p_text(p)}, {verdict}.")
 
 
 def comparisons(study, r: dict) -> str:
@@ -74,11 +82,12 @@ def correlate(study, r: dict) -> str:
     if why:
         return f"The correlation of {m.name} with {c['name']} cannot be computed: {why}."
     rho, p = r["correlate.r"], r["correlate.p"]
-    sense = "higher" if rho > 0 else "lower"
-    return (f"Across the {r['correlate.n']} patients with both values, Spearman's rank correlation of {m.name} with "
-            f"{c['name']} is r = {rho:.2f} ({p_text(p)}): patients with more {m.name} tended to have {sense} "
-            f"{c['name']}" + (", a tendency unlikely to be chance alone." if p < 0.05 else
-                              ", although a tendency this weak could be chance."))
+    head = (f"Across the {patients(r['correlate.n'])} with both values, Spearman's rank correlation of {m.name} with "
+            f"{c['name']} is r = {rho:.2f} ({p_text(p)})")
+    if rho == 0:
+        return head + ": no tendency either way."
+    return (head + f": patients with more {m.name} tended to have {'higher' if rho > 0 else 'lower'} {c['name']}"
+            + (", a tendency unlikely to be chance alone." if p < 0.05 else ", although a tendency this weak could be chance."))
 
 
 def response(study, r: dict) -> str:
@@ -92,7 +101,7 @@ def survival(study, r: dict) -> str:
         return skipped(study)["survival"]
     m, s = study.primary, study.survival
     rule = "at or above" if m.at_or_above else "above"
-    head = (f"{r['survival.n']} patients whose {m.name} class is known, {r['survival.events']} events "
+    head = (f"{patients(r['survival.n'])} whose {m.name} class is known, {r['survival.events']:,} events "
             f"({s['endpoint']}, counted from {s['origin']}, in {s['unit']}).")
     why = _missing(r["survival.logrank_p"])
     if why:
@@ -100,8 +109,8 @@ def survival(study, r: dict) -> str:
     hr, p = r["survival.hr"], r["survival.logrank_p"]
     if _missing(hr):
         return f"{head} Log-rank {p_text(p)}; no finite hazard ratio ({_missing(hr)})."
-    sense = "higher" if hr > 1 else "lower"
-    return (f"{head} Patients {rule} the {m.name} cut-off of {m.cutoff:g}{_unit(m)} had a {sense} hazard "
+    sense = "a higher hazard" if hr > 1 else "a lower hazard" if hr < 1 else "the same hazard"
+    return (f"{head} Patients {rule} the {m.name} cut-off of {m.cutoff:g}{_unit(m)} had {sense} "
             f"(univariable Cox hazard ratio {hr:.2f}); log-rank {p_text(p)}"
             + (", a difference unlikely to be chance alone." if p < 0.05 else ", a difference that could be chance."))
 
@@ -114,7 +123,8 @@ def cox(study, r: dict, labels: dict) -> str:
     why = _missing(r[f"cox.{names[0]}.p"])
     if why:
         return f"The multivariable Cox model cannot be fitted: {why}."
-    head = f"The multivariable Cox model uses {r['cox.n']} patients with every covariate known and {r['cox.events']} events."
+    head = (f"The multivariable Cox model uses {patients(r['cox.n'])} with every covariate known and "
+            f"{r['cox.events']:,} events.")
     strong = [f"{labels.get(c, c)} (hazard ratio {r[f'cox.{c}.hr']:.3g}, 95 % CI {r[f'cox.{c}.hr_lower']:.3g} to "
               f"{r[f'cox.{c}.hr_upper']:.3g}, {p_text(r[f'cox.{c}.p'])})" for c in names if r[f"cox.{c}.p"] < 0.05]
     weak = [labels.get(c, c) for c in names if r[f"cox.{c}.p"] >= 0.05]

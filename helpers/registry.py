@@ -32,7 +32,7 @@ KINDS = ("count", "rounded", "below", "above", "at_least")
 COLUMNS = ("id", "quantity", "result", "reported", "kind", "low", "high", "direction", "replication", "expected_verdict",
            "notebook", "note")
 NOT_COMPUTABLE = "not computable: "
-REPLICATION_VERDICTS = ("replicated", "not replicated", "not testable here", "descriptive")
+REPLICATION_VERDICTS = ("replicated", "not contradicted", "not replicated", "not testable here", "descriptive")
 _CONDITION = re.compile(r"([A-Za-z]\w*)\s*(<=|>=|<|>)\s*([A-Za-z]\w*|[-+]?\d+\.?\d*(?:[eE][-+]?\d+)?)")
 _MIN = re.compile(r"min\((.+)\)")
 
@@ -150,7 +150,10 @@ def verdict(row: pd.Series, value: float, values: dict) -> tuple[str, str]:
     low, high, kind = row["low"], row["high"], row["kind"]
     if isinstance(value, str) and value.startswith(NOT_COMPUTABLE):
         return "not computable", value[len(NOT_COMPUTABLE):]
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
+        return "not computable", (f"the study computes no result {row.get('result', '')!r} (check the registry's "
+                                  "result column and the study file)")
+    if isinstance(value, float) and math.isnan(value):
         return "not reproduced", "no value could be computed"
     checks = {
         "count": (value == low, f"{value:g} {'=' if value == low else '!='} {low:g}"),
@@ -201,6 +204,8 @@ def registry_values(registry: pd.DataFrame, results: dict) -> dict:
     for rid, key in registry["result"].items():
         parts = [results.get(k) for k in _result_keys(key)]
         broken = next((p for p in parts if p is None or isinstance(p, str)), False)
+        if broken is False and any(p != p for p in parts):  # NaN: no smallest value
+            broken = not_computable(f"{key} has no value")
         values[rid] = broken if broken is not False else (min(parts) if len(parts) > 1 else parts[0])
     return values
 
@@ -209,7 +214,9 @@ def replication_verdict(row: pd.Series, values: dict) -> tuple[str, str]:
     """(verdict, reason) of one row read as a claim to replicate: its `replication` conditions
     (e.g. 'R07c < 0.05; R07a > R07b': significant at 0.05 and in the paper's direction) all
     hold: replicated; one fails: not replicated; a value the study cannot give: not testable
-    here; no conditions (a count, a description): descriptive."""
+    here; no conditions (a count, a description): descriptive. A claim of no association (its
+    one condition 'P >= 0.05') that holds is only not contradicted: the absence of evidence,
+    not evidence of absence."""
     conditions = [c.strip() for c in row["replication"].split(";") if c.strip()]
     if not conditions:
         return "descriptive", "no claim to test: shown beside the paper's value"
@@ -223,11 +230,15 @@ def replication_verdict(row: pd.Series, values: dict) -> tuple[str, str]:
                 return "not testable here", f"the study has no {name} ({row['quantity'] if name == row.name else name})"
             if isinstance(v, str):
                 return "not testable here", v[len(NOT_COMPUTABLE):] if v.startswith(NOT_COMPUTABLE) else v
+            if v != v:
+                return "not testable here", f"{name} has no value"
         holds = {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
         if not holds:
             failed.append(f"{left} = {_fmt(a)}, not {op} {right if right[0].isalpha() else _fmt(b)}")
     if failed:
         return "not replicated", "; ".join(failed)
+    if all(_CONDITION.fullmatch(c)[2] == ">=" for c in conditions):
+        return "not contradicted", "; ".join(conditions) + ": no association at the 5 % level either"
     return "replicated", "; ".join(conditions) + " hold"
 
 

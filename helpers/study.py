@@ -14,6 +14,7 @@ real cohort (GBSG2).
 from __future__ import annotations
 
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ MARKER_SOURCES = ("plates", "concentrations")
 REGISTRY_MODES = ("reproduce", "replicate")
 RULE = re.compile(r"(<=|>=|==|!=|<|>)\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
+       "!=": operator.ne}  # the operators of a comparison rule
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,18 @@ def _paper_columns() -> dict:
 
 # ---------------------------------------------------------------- reading YAML with line numbers
 
+class _Loader(yaml.SafeLoader):
+    """YAML as version 1.2 reads booleans: only true / false, so levels such as no, yes, on and
+    off stay text (PyYAML's YAML 1.1 would turn `levels: [no, yes]` into [False, True])."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+
+
 def _read(path: Path) -> tuple[object, dict]:
     """The file's content and {key path tuple: line} for every mapping key and list item."""
     try:
@@ -162,24 +177,33 @@ def _read(path: Path) -> tuple[object, dict]:
     except (OSError, UnicodeDecodeError) as err:
         raise InputError.at(path, f"cannot read the file as UTF-8 text ({err})") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         raise InputError.at(path, f"YAML syntax error: {err.problem}", line=mark.line + 1 if mark else None) from None
-    lines = {}
+    except yaml.YAMLError as err:  # e.g. a control character the reader refuses
+        raise InputError.at(path, f"not readable as YAML: {str(err).splitlines()[0]}") from None
+    lines, duplicates = {}, []
 
     def walk(n, where):
         lines.setdefault(where, n.start_mark.line + 1)
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
-                lines[where + (k.value,)] = k.start_mark.line + 1
-                walk(v, where + (k.value,))
+                key = where + (k.value,)
+                if key in lines:
+                    duplicates.append(Problem(str(path), f"'{k.value}' is given twice (also on line {lines[key]}): "
+                                                         "keep one", line=k.start_mark.line + 1,
+                                              column=".".join(map(str, key))))
+                lines[key] = k.start_mark.line + 1
+                walk(v, key)
         elif isinstance(n, yaml.SequenceNode):
             for i, v in enumerate(n.value):
                 walk(v, where + (i,))
     if node is not None:
         walk(node, ())
+    if duplicates:
+        raise InputError(duplicates)
     return data, lines
 
 
@@ -193,6 +217,17 @@ class _Reader:
         line = next((self.lines[where[:i]] for i in range(len(where), -1, -1) if where[:i] in self.lines), None)
         key = ".".join(str(k) for k in where) or None
         self.problems.append(Problem(str(self.path), message, line=line, column=key))
+
+    def scalars(self, values: list, where: tuple) -> list:
+        """The items of a list that are single values (text, numbers, true / false); the others
+        are reported."""
+        kept = []
+        for i, v in enumerate(values):
+            if isinstance(v, (dict, list)) or v is None:
+                self.fail(where + (i,), f"must be a single value, not {v!r}")
+            else:
+                kept.append(v)
+        return kept
 
     def get(self, node: dict, where: tuple, key: str, kind, required=True, default=None):
         if not isinstance(node, dict):
@@ -241,7 +276,8 @@ def _columns(r: _Reader, node) -> dict:
         kind = r.get(spec, where, "type", "text")
         if kind is not None and kind not in COLUMN_TYPES:
             r.fail(where + ("type",), f"{kind!r} is not one of {', '.join(COLUMN_TYPES)}")
-        levels = r.get(spec, where, "levels", "list", required=kind == "category", default=[])
+        levels = r.scalars(r.get(spec, where, "levels", "list", required=kind == "category", default=[]),
+                           where + ("levels",))
         missing = spec.get("missing", "not allowed")
         if missing not in ("allowed", "not allowed"):
             r.fail(where + ("missing",), f"must be 'allowed' or 'not allowed', not {missing!r}")
@@ -261,6 +297,10 @@ def _rule(r: _Reader, where: tuple, value, column: Column | None):
             r.fail(where, f"a comparison needs a number or integer column; {column.name} is {column.type}")
         return Compare(m[1], float(m[2]))
     if isinstance(value, list) and value:
+        value = r.scalars(value, where)
+        if column is not None and column.type in ("number", "integer") and not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            r.fail(where, f"{column.name} is a {column.type} column: list numbers, or a comparison such as '> 1'")
         if column is not None and column.type == "category" and column.levels:
             unknown = [v for v in value if v not in column.levels]
             if unknown:
@@ -290,6 +330,9 @@ def _groups(r: _Reader, node, columns: dict) -> dict:
         column = columns.get(col)
         a = _rule(r, where + ("a",), spec.get("a"), column) if "a" in spec else r.fail(where, "needs 'a'")
         b = _rule(r, where + ("b",), spec.get("b"), column) if "b" in spec else r.fail(where, "needs 'b'")
+        if isinstance(a, Compare) and isinstance(b, Compare) and _overlap(a, b) is not None:
+            r.fail(where + ("b",), f"'{b}' and a's '{a}' both hold for {_overlap(a, b):g}: a patient can be in one "
+                                   "group only")
         if isinstance(a, tuple) and isinstance(b, tuple) and set(a) & set(b):
             r.fail(where + ("b",), f"shares {', '.join(map(str, set(a) & set(b)))} with a: a patient can be in one group only")
         labels = r.get(spec, where, "labels", "list")
@@ -298,6 +341,16 @@ def _groups(r: _Reader, node, columns: dict) -> dict:
             labels = None
         groups[str(name)] = Group(str(name), col or "", a, b, tuple(labels or (f"{name}: A", f"{name}: B")))
     return groups
+
+
+def _overlap(a: Compare, b: Compare) -> float | None:
+    """A value that meets both comparison rules, or None: the rules are half-lines or points, so
+    checking their ends, their midpoint and points beyond them finds any overlap."""
+    lo, hi = sorted((a.value, b.value))
+    for x in (lo, hi, (lo + hi) / 2, lo - 1, hi + 1):
+        if OPS[a.op](x, a.value) and OPS[b.op](x, b.value):
+            return x
+    return None
 
 
 def _markers(r: _Reader, node, base: Path) -> tuple[str, tuple, Path | None]:
@@ -360,6 +413,8 @@ def _covariates(r: _Reader, node, markers, groups, columns) -> tuple:
             if mid is not None and mid not in {m.id for m in markers}:
                 r.fail(where + ("marker",), f"{mid!r} is not a marker of the study")
             per = r.get(item, where, "per", "number", required=False, default=1.0)
+            if per is not None and per <= 0:
+                r.fail(where + ("per",), "must be positive")
             name = mid if per in (None, 1, 1.0) else f"{mid}_per_{per:g}"
             out.append(Covariate(name or "?", "marker_value", mid or "", float(per or 1.0),
                                  str(item.get("label", "") or "")))
@@ -377,6 +432,12 @@ def _covariates(r: _Reader, node, markers, groups, columns) -> tuple:
         else:
             r.fail(where, "must be a marker id (above its cut-off), a group name, {group, label}, {marker, per, "
                           "label} (the marker's value) or {column, per, label}")
+    seen = set()
+    for i, c in enumerate(out):
+        if c.name in seen:
+            r.fail(("cox", i), f"{c.name!r} enters the model twice (as a marker, group or column of that name): "
+                               "keep one, or give the value a `per` of its own")
+        seen.add(c.name)
     return tuple(out)
 
 
@@ -425,7 +486,7 @@ def load_study(path=PAPER_STUDY) -> Study:
     for col in sorted(clash):
         r.fail(("clinical", "columns", col), f"has the name of marker {col.upper()}'s column; rename the clinical column")
     groups = _groups(r, r.get(data, (), "groups", "map", required=False, default={}), columns)
-    comparisons = r.get(data, (), "comparisons", "list", required=False, default=[])
+    comparisons = r.scalars(r.get(data, (), "comparisons", "list", required=False, default=[]), ("comparisons",))
     for i, g in enumerate(comparisons):
         if g not in groups:
             r.fail(("comparisons", i), f"{g!r} is not a group of the study (groups: {', '.join(groups) or 'none'})")
@@ -433,13 +494,15 @@ def load_study(path=PAPER_STUDY) -> Study:
     detect = r.get(data, (), "detectability", "map", required=False)
     if detect is not None:
         r.unknown_keys(detect, ("detectability",), ("markers", "against"))
-        for i, m in enumerate(r.get(detect, ("detectability",), "markers", "list", default=[])):
+        lists = {k: r.scalars(r.get(detect, ("detectability",), k, "list", default=[]), ("detectability", k))
+                 for k in ("markers", "against")}
+        for i, m in enumerate(lists["markers"]):
             if m not in {x.id for x in markers}:
                 r.fail(("detectability", "markers", i), f"{m!r} is not a marker of the study")
-        for i, g in enumerate(r.get(detect, ("detectability",), "against", "list", default=[])):
+        for i, g in enumerate(lists["against"]):
             if g not in groups:
                 r.fail(("detectability", "against", i), f"{g!r} is not a group of the study")
-        detect = {"markers": tuple(detect.get("markers") or ()), "against": tuple(detect.get("against") or ())}
+        detect = {"markers": tuple(lists["markers"]), "against": tuple(lists["against"])}
 
     correlate = r.get(data, (), "correlate", "map", required=False)
     if correlate is not None:
@@ -454,7 +517,8 @@ def load_study(path=PAPER_STUDY) -> Study:
         r.unknown_keys(response, ("response",), ("column", "responders", "non_responders"))
         col = r.get(response, ("response",), "column", "text")
         _needs_column(r, ("response", "column"), col, columns)
-        sets = {k: r.get(response, ("response",), k, "list") or [] for k in ("responders", "non_responders")}
+        sets = {k: r.scalars(r.get(response, ("response",), k, "list") or [], ("response", k))
+                for k in ("responders", "non_responders")}
         if set(sets["responders"]) & set(sets["non_responders"]):
             r.fail(("response", "non_responders"), "shares values with responders")
         response = {"column": col, "responders": tuple(sets["responders"]),

@@ -7,7 +7,7 @@ endpoint, its unit and origin, so the same figure is right for the paper's IL-6 
 survival in months and for a real cohort's receptor assay and recurrence-free survival in
 days. Each function takes what the notebook computed and returns the matplotlib Figure; the
 notebook shows it with helpers.notebook.publish. The only statistics computed here are the
-Kaplan-Meier curves drawn (km_curve, O(n log n)) and the medians of median_table
+Kaplan-Meier curves drawn (helpers.figures.km_curve) and the medians of median_table
 (stats.kaplan_meier_median).
 
 `derived` is helpers.findings.Derived; these functions read its `survival` (time, event)
@@ -18,10 +18,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from helpers import stats
-from helpers.figures import km_plot
+from helpers.figures import km_curve, km_plot
+from helpers.prose import unit_suffix
 from helpers.style import HIGH_IL6, LOW_IL6, p_text
 
 MARKER_HIGH, MARKER_LOW = HIGH_IL6, LOW_IL6  # the colours of the two marker groups in every figure
@@ -31,10 +31,6 @@ FOREST_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1, 1.25, 2, 3, 5, 10,
 
 def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def unit_suffix(unit: str) -> str:
-    return f" {unit}" if unit else ""
 
 
 def group_labels(study) -> dict:
@@ -57,31 +53,6 @@ def endpoint_label(study) -> str:
     return _first_upper(study.survival.get("endpoint") or "survival")
 
 
-def km_curve(durations, events) -> dict:
-    """Kaplan-Meier step function of one group, in O(n log n): time (0 and every distinct
-    duration), survival, the censored times with the survival there, the sorted durations
-    (for the numbers at risk) and the pointwise 95 % log(-log) band (Greenwood variance, as
-    lifelines and SAS LIFETEST give it; 1 before the first event, NaN where S = 0)."""
-    durations, events = np.asarray(durations, float), np.asarray(events, float) > 0
-    order = np.sort(durations)
-    time = np.unique(np.concatenate([[0.0], durations]))
-    at_risk = len(order) - np.searchsorted(order, time, side="left")
-    dead = np.sort(durations[events])
-    deaths = np.searchsorted(dead, time, side="right") - np.searchsorted(dead, time, side="left")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        survival = np.cumprod(1 - np.divide(deaths, at_risk, out=np.zeros(len(time)), where=at_risk > 0))
-        greenwood = np.cumsum(np.where(deaths > 0, deaths / (at_risk * (at_risk - deaths)), 0.0))
-        log_s = np.log(survival)
-        half = norm.ppf(0.975) * np.sqrt(greenwood) / log_s
-        lower = np.exp(-np.exp(np.log(-log_s) - half))
-        upper = np.exp(-np.exp(np.log(-log_s) + half))
-    lower, upper = np.where(survival >= 1, 1.0, lower), np.where(survival >= 1, 1.0, upper)
-    lower, upper = np.where(survival > 0, lower, np.nan), np.where(survival > 0, upper, np.nan)
-    censored = np.sort(durations[~events])
-    return {"time": time, "survival": survival, "lower": lower, "upper": upper, "censored_time": censored,
-            "censored_survival": survival[np.searchsorted(time, censored, side="right") - 1], "durations": order}
-
-
 def _groups(study, derived) -> list[tuple[bool, pd.DataFrame]]:
     """(above the cut-off?, time and event of that group's patients): at or below first."""
     frame = derived.survival.assign(high=derived.high[study.primary.id]).dropna()
@@ -96,9 +67,9 @@ def km_by_marker(study, derived, band: bool = True):
     fig, ax = plt.subplots(figsize=(7, 5.2))
     curves = []
     for high, g in _groups(study, derived):
-        curve = km_curve(g["time"], g["event"])
-        if not band:
-            del curve["lower"], curve["upper"]
+        if g.empty:  # no patient on this side of the cut-off: nothing to draw
+            continue
+        curve = km_curve(g["time"], g["event"], ci=band)
         curves.append({**curve, "label": f"{labels[high]} (n = {len(g):,}, {int(g['event'].sum()):,} events)",
                        "short": labels[high].removeprefix(study.primary.name).strip(),
                        "colour": MARKER_HIGH if high else MARKER_LOW})

@@ -84,3 +84,11 @@ def test_a_study_on_a_concentrations_table_joins_every_patient(tmp_path):
     assert math.isnan(t.loc["P3", "m1"]) and t.loc["P3", "m1_status"] == "no result"
     assert cohort.excluded.to_dict("records") == [{"patient_id": "P3", "sample_id": "P3", "analyte": "M1",
                                                    "reason": "no result for this sample in the concentrations table"}]
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ("S1,M1,3.7,ng/ml,below_lloq,2,\n", "markers.csv:2: value: 3.7 is marked below_lloq but lies above its LLOQ 2"),
+    ("S1,M1,10,ng/ml,above_uloq,,50\n", "markers.csv:2: value: 10 is marked above_uloq but lies below its ULOQ 50"),
+], ids=["below_lloq above it", "above_uloq below it"])
+def test_censoring_that_contradicts_the_value_is_named(tmp_path, rows, expected):
+    assert any(line.endswith(expected) for line in problems(tmp_path, rows)), problems(tmp_path, rows)

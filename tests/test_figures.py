@@ -12,10 +12,15 @@ import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers import analysis, appraisal, describe, figures, sensitivity, stats, survival  # noqa: E402
+from helpers import (analysis, appraisal, describe, figures, findings, sensitivity, stats, study_figures,  # noqa: E402
+                     survival, survival_plots)
+from helpers.study import load_study  # noqa: E402
 from helpers.registry import load_registry  # noqa: E402
 
 CUTOFF = 4.0
+
+
+PAPER = load_study()
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +186,7 @@ def test_one_colour_per_group_everywhere(t):
 
     assert explorer.COLORS == {"above": style.HIGH_IL6, "at_or_below": style.LOW_IL6}
     assert figures.VERDICT_COLOURS["reproduced"] == style.VERDICT_COLOURS["reproduced"]
-    fig = figures.km_by_il6(t, CUTOFF)
+    fig = survival_plots.km_by_marker(PAPER, findings.derive(PAPER, t))
     colours = {line.get_label().split(" (")[0]: line.get_color() for line in fig.axes[0].get_lines()
                if not line.get_label().startswith("_")}
     assert colours == {f"IL-6 > {CUTOFF:g} pg/ml": style.HIGH_IL6, f"IL-6 ≤ {CUTOFF:g} pg/ml": style.LOW_IL6}
@@ -191,8 +196,7 @@ def test_stamp_sits_below_everything_and_is_legible(t):
     from helpers.notebook import RECONSTRUCTED_LABEL, stamp
     from helpers.style import STAMP_FONTSIZE
 
-    spearman = stats.correlation(t["il6"], t["crp_mg_dl"], method="spearman")
-    fig = stamp(figures.crp_scatter(t, spearman, CUTOFF))
+    fig = stamp(study_figures.marker_vs_correlate(PAPER, t))
     (label,) = [x for x in fig.texts if x.get_text() == RECONSTRUCTED_LABEL]
     renderer = fig.canvas.get_renderer()
     box = label.get_window_extent(renderer)
@@ -204,8 +208,7 @@ def test_stamp_sits_below_everything_and_is_legible(t):
 def test_log_axes_have_plain_numbers(t):
     from helpers.style import plain_log_axes, plain_number
 
-    spearman = stats.correlation(t["il6"], t["crp_mg_dl"], method="spearman")
-    fig = figures.crp_scatter(t, spearman, CUTOFF)
+    fig = study_figures.marker_vs_correlate(PAPER, t)
     plain_log_axes(fig)
     fig.canvas.draw()
     labels = [x.get_text() for ax in fig.axes for x in ax.get_xticklabels() + ax.get_yticklabels() if x.get_text()]
@@ -236,7 +239,7 @@ def test_km_curve_equals_lifelines_and_counts_at_risk():
 
 
 def test_every_km_plot_has_numbers_at_risk(t):
-    fig = figures.km_by_il6(t, CUTOFF)
+    fig = survival_plots.km_by_marker(PAPER, findings.derive(PAPER, t))
     texts = [x.get_text() for x in fig.axes[0].texts]
     assert "Number at risk" in texts
     high, low = (t["il6"] > CUTOFF).sum(), (t["il6"] <= CUTOFF).sum()
@@ -245,7 +248,7 @@ def test_every_km_plot_has_numbers_at_risk(t):
 
 def test_figures_from_the_notebooks(t):
     multivariable = survival.multivariable_cox(t).rename(index=survival.LABELS)
-    fig = figures.cox_forest(multivariable)
+    fig = survival_plots.cox_forest(PAPER, multivariable)
     assert [x.get_text() for x in fig.axes[0].get_yticklabels()] == list(multivariable.index[::-1])
     assert all("^" not in x.get_text() for x in fig.axes[0].get_xticklabels())
     card = pd.DataFrame({"verdict": ["reproduced", "not reproduced"]}, index=["R01", "R11b"])

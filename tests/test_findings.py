@@ -154,3 +154,52 @@ def test_check_names_a_bad_study_file_and_exits_2(tmp_path):
     run = run_check("--study", str(bad), "--out", str(tmp_path))
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "comparisons.0: 'grades' is not a group of the study" in run.stderr
+
+
+def test_numeric_list_rules_and_responders_match_numbers():
+    t = pd.DataFrame({"nodes": [1.0, 2.0, 4.0, None], "event": [0.0, 1.0, 1.0, 0.0]})
+    rule = Group("g", "nodes", (1, 2, 3), (4, 5), ("1-3", "4-5"))
+    assert findings.membership(t, rule).tolist() == [True, True, False, pd.NA]
+    assert findings.responder(t, {"column": "event", "responders": (0,), "non_responders": (1,)}).tolist() == [
+        True, False, False, True]
+
+
+def test_right_censored_at_a_uloq_on_the_cutoff_is_above_it():
+    t = pd.DataFrame({"m": [4.0, 4.0, 2.0], "m_censored": ["right", "", "left"], "m_lloq": [1.0, 1.0, 4.0],
+                      "m_uloq": [4.0, 50.0, 50.0]})
+    # above a ULOQ of 4: truly above 4; exactly 4 measured: not above; below an LLOQ of 4: not above
+    assert findings.marker_high(t, "m", 4.0).tolist() == [True, False, False]
+
+
+def test_comparison_p_and_direction_by_hand(small):
+    from scipy.stats import mannwhitneyu
+
+    study, table = small
+    results = findings.findings(study, table)
+    a, b = table.loc[table["arm"] == "B", "m1"], table.loc[table["arm"] == "A", "m1"]
+    expected = mannwhitneyu(a, b, alternative="two-sided", method="asymptotic", use_continuity=True)
+    assert results["comparison.arm.p"] == pytest.approx(expected.pvalue, rel=1e-12)
+    assert results["comparison.arm.rank_biserial"] == pytest.approx(2 * expected.statistic / (3 * 9) - 1)
+
+
+def test_equal_medians_take_the_direction_from_the_ranks():
+    study = load_study(ROOT / "data" / "study.yaml")
+    results = {"comparison.sites.n_a": 20, "comparison.sites.n_b": 20, "comparison.sites.median_a": 1.0,
+               "comparison.sites.median_b": 1.0, "comparison.sites.rank_biserial": 0.73, "comparison.sites.p": 1e-5}
+    text = prose._compare(study.primary, results, "comparison.sites", "more sites", "one site")
+    assert "median IL-6 1 against 1 pg/ml" in text and "values tend to be higher in the first group" in text
+
+
+def test_a_constant_correlate_is_not_computable(small):
+    study, table = small
+    with_crp = replace(study, correlate={"column": "size", "name": "size", "unit": "mm"})
+    results = findings.findings(with_crp, table.assign(size=5.0))
+    assert results["correlate.r"] == "not computable: size takes one value for every patient with both values"
+    assert "cannot be computed: size takes one value" in prose.correlate(with_crp, results)
+
+
+def test_detectability_without_any_detection_limit_is_not_computable(small):
+    study, table = small
+    detect = replace(study, detectability={"markers": ("M1",), "against": ("arm",)})
+    results = findings.findings(detect, table)
+    assert results["detectability.min_p"].startswith("not computable: every 2x2 table has an empty row or column")

@@ -105,10 +105,11 @@ def test_verdict_by_kind(r, value, expected):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("value", [None, math.nan])
-def test_missing_value_is_not_reproduced(kind, value):
+def test_missing_value_is_not_reproduced(kind):
     r = row(kind, 0.0, 1.0, direction="> 0")  # a direction that any number above 0 would meet
-    assert verdict(r, value, {})[0] == "not reproduced"
+    assert verdict(r, math.nan, {})[0] == "not reproduced"
+    # no value at all: the study computes no such result
+    assert verdict(r, None, {})[0] == "not computable"
 
 
 @pytest.mark.parametrize("r, value, values, expected", [
@@ -139,7 +140,7 @@ def test_scorecard_one_row_per_registry_id():
     assert card.loc["R07b", "verdict"] == "reproduced"
     assert card.loc["R11a", "verdict"] == "not reproduced"
     assert card["verdict"].value_counts().to_dict() == {
-        "not reproduced": len(reg) - 3, "reproduced": 2, "direction only": 1}
+        "not computable": len(reg) - 5, "not reproduced": 2, "reproduced": 2, "direction only": 1}
 
 
 def test_scorecard_uses_the_registry_given():

@@ -184,3 +184,37 @@ def test_a_cox_model_that_runs_off_is_not_computable(tmp_path):
     from helpers.cohort import load_study_cohort
     results = findings.findings(study, load_study_cohort(study).table)
     assert results["cox.therapy_yes.hr"].startswith("not computable: no finite estimate for therapy (vs none)")
+
+
+def test_yes_and_no_stay_text(tmp_path):
+    """Unquoted yes / no are levels, not booleans (YAML 1.2 booleans: true and false only)."""
+    study = load_study(write(tmp_path, STUDY.replace('therapy: {type: category, levels: ["no", "yes"]}',
+                                                     "therapy: {type: category, levels: [no, yes]}")))
+    assert study.columns["therapy"].levels == ("no", "yes")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("comparisons: [high_grade, nodal]", "comparisons: [high_grade, nodal]\ncomparisons: [nodal]",
+     "study.yaml:23: comparisons: 'comparisons' is given twice (also on line 22): keep one"),
+    ('a: "> 0", b: "== 0"', 'a: ">= 2", b: "<= 2"', "study.yaml:21: groups.nodal.b: '<= 2' and a's '>= 2' both hold for 2"),
+    ('a: "> 0", b: "== 0"', "a: [1, 2], b: [0]", None),
+    ('a: "> 0", b: "== 0"', 'a: ["1"], b: [0]', "study.yaml:21: groups.nodal.a: nodes is a integer column: list numbers"),
+    ("comparisons: [high_grade, nodal]", "comparisons: [[high_grade], nodal]",
+     "study.yaml:22: comparisons.0: must be a single value, not ['high_grade']"),
+    ("cox: [M1, nodal, {column: age, per: 10}]", "cox: [nodal, {group: nodal}]",
+     "study.yaml:25: cox.1: 'nodal' enters the model twice"),
+], ids=["duplicate key", "overlapping rules", "numeric list rule", "text in a numeric rule", "nested list",
+        "covariate twice"])
+def test_more_mistakes(tmp_path, old, new, expected):
+    assert old in STUDY
+    path = write(tmp_path, STUDY.replace(old, new, 1))
+    if expected is None:
+        assert load_study(path).groups["nodal"].a == (1, 2)
+    else:
+        found = problems(path)
+        assert any(expected in line for line in found), found
+
+
+def test_control_characters_are_an_input_error(tmp_path):
+    found = problems(write(tmp_path, STUDY.replace("label: Demo cohort", "label: Demo\x07cohort")))
+    assert len(found) == 1 and "not readable as YAML" in found[0]
