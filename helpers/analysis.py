@@ -187,8 +187,8 @@ def study_scorecard(study, cohort) -> pd.DataFrame:
 
     results = findings.findings(study, cohort.table)
     if study.registry_file is None:
-        return pd.DataFrame({"result": list(results), "value": pd.Series(list(results.values()), dtype=object)}
-                            ).set_index("result")
+        return pd.DataFrame({"result": list(results), "what": [findings.result_label(study, k) for k in results],
+                             "value": pd.Series(list(results.values()), dtype=object)}).set_index("result")
     reg = load_registry(study.registry_file)
     values = registry_values(reg, results)
     paper_form = study.clinical_format == "zhang1999" and study.primary.id == "IL6"

@@ -22,7 +22,7 @@ import pandas as pd
 from helpers import ROOT
 from helpers.errors import cli_errors
 from helpers.registry import REPLICATION_VERDICTS, VERDICTS
-from helpers.study import PAPER_STUDY
+from helpers.study import PAPER_STUDY, cutoff_argument
 
 
 def run(study_file: Path = PAPER_STUDY, keep_failed_plates: bool = False, cache_dir: Path | None = None,
@@ -35,7 +35,7 @@ def run(study_file: Path = PAPER_STUDY, keep_failed_plates: bool = False, cache_
 
     study = load_study(study_file)
     if cutoff is not None:
-        study = study.with_cutoff(cutoff)
+        study = study.with_cutoff(cutoff)  # cutoff_value checked it
     return study, study_scorecard(study, load_study_cohort(study, cache_dir, keep_failed_plates))
 
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", type=Path, default=PAPER_STUDY,
                         help="study file (default: the reconstructed cohort, data/study.yaml)")
-    parser.add_argument("--cutoff", type=float, default=None,
+    parser.add_argument("--cutoff", type=cutoff_argument, default=None,
                         help="cut-off of the primary marker (default: the one the study fixes in advance)")
     parser.add_argument("--strict", action="store_true", help="fail when a verdict differs from the expected one")
     parser.add_argument("--keep-failed-plates", action="store_true",
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     m = study.primary
     print(f"{study.label}: {args.study}")
     if m.cutoff is not None:
-        print(f"{m.name} cut-off: {m.cutoff:g} {m.unit}")
+        print(f"{m.name} cut-off: {m.cutoff:g} {m.unit}" + ("" if m.fixed_in_advance else f" ({m.cutoff_source})"))
     print(format_scorecard(card))
     unexpected = card[card["verdict"] != card["expected_verdict"]] if "expected_verdict" in card else card.iloc[:0]
     if args.strict and not unexpected.empty:

@@ -155,7 +155,11 @@ def _read_cells(path: Path, required=CLINICAL_COLUMNS) -> pd.DataFrame:
         cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
                             encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise fail(f"is not UTF-8 text (byte {err.start}): save it as CSV UTF-8") from None
+        data = Path(path).read_bytes()
+        kind = "UTF-16 text" if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200] else "UTF-8 text"
+        raise fail(f"is {kind}: save it as 'CSV UTF-8'" if kind == "UTF-16 text" else
+                   "is not UTF-8 text (a character here is in another encoding, such as Latin-1): save it as "
+                   "'CSV UTF-8'", line=data[:err.start].count(b"\n") + 1) from None
     except pd.errors.EmptyDataError:
         raise fail("is empty") from None
     except pd.errors.ParserError as err:
@@ -170,7 +174,9 @@ def _read_cells(path: Path, required=CLINICAL_COLUMNS) -> pd.DataFrame:
     cells = cells.drop(columns=cells.columns[unnamed_empty])
     header = list(cells.columns)
     counts = Counter(header)
-    problems = [f"missing column {name}" for name in required if name not in counts]
+    lower = {name.lower(): name for name in counts}
+    problems = [f"missing column {name}" + (f" (there is a column {lower[name.lower()]!r}: names are case-sensitive)"
+                                            if name.lower() in lower else "") for name in required if name not in counts]
     problems += [f"duplicate column {name!r}" for name, n in counts.items() if n > 1]
     problems += ["a column has no name" for name in counts if name == ""]
     if problems:

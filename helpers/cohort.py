@@ -10,7 +10,7 @@ import pandas as pd
 from helpers import plates
 from helpers.cleaning import CleanedTables, cleaned_tables
 from helpers.clinical import load_clinical, normalized_id
-from helpers.errors import InputError, Problem
+from helpers.errors import InputError, Problem, display_name
 
 ANALYTES = tuple(plates.ASSAYS)
 # cleaned concentrations column -> suffix of the cohort table column (e.g. il6, il6_status)
@@ -136,6 +136,11 @@ def load_study_cohort(study, cache_dir: Path | None = None, keep_failed_plates: 
                                           clinical["sample_id"])
     except InputError as err:
         problems += err.problems
+    if clinical is not None:
+        taken = {m.column + suffix for m in study.markers for suffix in JOINED.values()}
+        problems += [Problem(display_name(study.clinical_file), "is also the name of a column the analysis makes "
+                             "for a marker's results; rename the clinical column", line=1, column=name)
+                     for name in clinical.columns if name in taken]
     if problems:
         raise InputError(problems)
     table = join_markers(clinical, results[results["analyte"].isin(ids)], ids)

@@ -10,8 +10,8 @@
 - `value` is required unless the result is below the LLOQ (a censored value may be written
   as its limit, never beyond it on the wrong side); `lloq` / `uloq` are the limits
   that applied to this sample (times any dilution), required by the censoring they explain,
-  optional otherwise. With an LLOQ a result is detectable when quantified or above the
-  ULOQ; without one, detectability is unknown.
+  optional otherwise. A result is detectable when above the ULOQ, or quantified with an
+  LLOQ given; a quantified result without an LLOQ has unknown detectability.
 
 Every sample must be in the clinical table and each (sample, analyte) appear once. The
 result is in the form helpers.cohort joins to the clinical table, with the same rule for
@@ -96,6 +96,7 @@ def load_concentrations(path, markers: dict, samples) -> pd.DataFrame:
     has_lloq = lloq.notna()
     detectable[has_lloq] = (censored != "left")[has_lloq]
     detectable[censored == "left"] = False
+    detectable[censored == "right"] = True  # above the ULOQ: certainly detectable, with or without an LLOQ
     return pd.DataFrame({
         "sample_id": cells["sample_id"], "analyte": cells["analyte"],
         "value": value_for_stats(numbers["value"], censored, lloq, uloq), "measured": numbers["value"],

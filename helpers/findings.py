@@ -24,7 +24,8 @@ Result keys:
                                             primary marker in non-responders (A) vs responders (B)
   survival.{n,events,logrank_p,hr}          survival above vs at or below the primary marker's cut-off
   cox.{n,events}, cox.<C>.{coef,hr,hr_lower,hr_upper,p}
-                                            the multivariable Cox model, per covariate C (Wald CI and P)
+                                            the multivariable Cox model, per covariate C (Wald CI and P);
+                                            cox.<C>.n_smallest: the smaller group of a binary covariate
 """
 from __future__ import annotations
 
@@ -249,7 +250,7 @@ def survival(study, d: Derived) -> dict:
         reason = f"no patient has a {m.name} class" if frame.empty else f"every patient is in one {m.name} group"
         return out | {k: not_computable(reason) for k in keys}
     if frame["event"].sum() == 0:
-        return out | {k: not_computable("no events: survival cannot be compared") for k in keys}
+        return out | {k: not_computable("there are no events among these patients") for k in keys}
 
     def compute():
         hr = float(univariable_cox(frame, ["high"], "time", "event").loc["high", "hr"])
@@ -275,10 +276,12 @@ def cox(study, d: Derived) -> dict:
             raise ValueError(f"{len(frame)} patient(s) have every covariate of the model, too few for "
                              f"{len(names)} coefficient(s)")
         constant = [covariate_labels(study)[c] for c in names if frame[c].nunique() < 2]
+        if len(constant) == 1:
+            raise ValueError(f"{constant[0]} takes one value for every patient in the model")
         if constant:
-            raise ValueError(f"{'; '.join(constant)} takes one value for every patient in the model")
+            raise ValueError(f"each of these takes one value for every patient in the model: {'; '.join(constant)}")
         if frame["event"].sum() == 0:
-            raise ValueError("no events: no Cox model")
+            raise ValueError("there are no events among these patients")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # judged below, by the estimates themselves
             try:
@@ -289,7 +292,9 @@ def cox(study, d: Derived) -> dict:
         if runaway:
             raise ValueError(f"no finite estimate for {'; '.join(runaway)}: the events separate (almost) completely "
                              "on it, so its hazard ratio runs off to 0 or infinity")
-        return {f"cox.{c}.{k}": float(model.loc[c, k]) for c in names for k in ("coef", "hr", "hr_lower", "hr_upper", "p")}
+        binary = [c.name for c in study.cox if c.kind in ("marker", "group")]
+        return {f"cox.{c}.{k}": float(model.loc[c, k]) for c in names for k in ("coef", "hr", "hr_lower", "hr_upper", "p")} \
+            | {f"cox.{c}.n_smallest": int(min((frame[c] == 1).sum(), (frame[c] == 0).sum())) for c in binary}
     return out | _guarded(keys, compute)
 
 
@@ -375,7 +380,7 @@ def accounting(study, d: Derived, excluded: pd.DataFrame | None = None) -> pd.Da
     `excluded` is helpers.cohort.Cohort.excluded)."""
     m = study.primary
     t = d.table
-    value = t[m.column].notna().rename(f"a {m.name} result")
+    value = t[m.column].notna().rename(f"a result for {m.name}")
     needs = {f"{m.name}: {' vs '.join(study.groups[g].labels)}": [value, d.groups[g].notna().rename(
         f"a value of {study.groups[g].column} in either group")] for g in study.comparisons}
     if study.correlate:
@@ -384,7 +389,7 @@ def accounting(study, d: Derived, excluded: pd.DataFrame | None = None) -> pd.Da
     if study.response:
         needs[f"{m.name} by response"] = [value, d.responder.notna().rename("an evaluable response")]
     if study.survival and m.cutoff is not None:
-        needs[f"survival by {m.name} group"] = [d.high[m.id].notna().rename(f"a {m.name} class"),
+        needs[f"survival by {m.name} group"] = [d.high[m.id].notna().rename(f"a {m.name} class relative to the cut-off"),
                                                d.survival.notna().all(axis="columns").rename("survival time and event")]
     if study.cox:
         labels = covariate_labels(study)
@@ -401,3 +406,47 @@ def accounting(study, d: Derived, excluded: pd.DataFrame | None = None) -> pd.Da
         rows.append({"analysis": name, "patients": int(used.sum()), "left_out": int((~used).sum()),
                      "why": "; ".join(why)})
     return pd.DataFrame(rows, columns=["analysis", "patients", "left_out", "why"]).set_index("analysis")
+
+
+def result_label(study, key: str) -> str:
+    """What a result key (module docstring) means, in words, e.g. 'comparison.liver.p' ->
+    'Mann-Whitney P: liver metastasis vs no liver metastasis'."""
+    m, parts = study.primary, key.split(".")
+    unit = f" ({m.unit})" if m.unit else ""
+    words = {"n": "patients", "events": "events", "p": "P", "hr": "hazard ratio", "coef": "log hazard ratio",
+             "n_smallest": "patients in its smaller group",
+             "hr_lower": "hazard ratio, lower 95 % limit", "hr_upper": "hazard ratio, upper 95 % limit"}
+    head = parts[0]
+    if head == "patients":
+        return "patients in the clinical table"
+    if head in ("measured", "detectable", "above_cutoff", "classified", "above_cutoff_percent"):
+        x = study.marker(parts[1])
+        cut = f"{'at or above' if x.at_or_above else 'above'} {x.cutoff:g} {x.unit}" if x.cutoff is not None else ""
+        return {"measured": f"{x.name}: patients with a result", "detectable": f"{x.name}: patients detectable",
+                "above_cutoff": f"{x.name}: patients {cut}",
+                "classified": f"{x.name}: patients whose class relative to the cut-off is known",
+                "above_cutoff_percent": f"{x.name}: % of them {cut}"}[head]
+    if head == "detectability":
+        if parts[1] == "min_p":
+            return "smallest Fisher P of detectability against the groups"
+        a, b = study.groups[parts[2]].labels
+        return f"Fisher P: detectable {study.marker(parts[1]).name} against {a} vs {b}"
+    if head in ("comparison", "response"):
+        a, b = study.groups[parts[1]].labels if head == "comparison" else ("non-responders", "responders")
+        what = parts[-1]
+        return {"n_a": f"{a}: patients", "n_b": f"{b}: patients", "median_a": f"{a}: median {m.name}{unit}",
+                "median_b": f"{b}: median {m.name}{unit}", "rank_biserial": f"rank-biserial r, {a} vs {b}",
+                "median_difference": f"difference in median {m.name}{unit}, {a} minus {b}",
+                "p": f"Mann-Whitney P, {a} vs {b}"}[what]
+    if head == "correlate":
+        c = study.correlate["name"]
+        return {"n": f"patients with {m.name} and {c}", "r": f"Spearman r, {m.name} and {c}",
+                "p": f"P of Spearman r, {m.name} and {c}"}[parts[1]]
+    if head == "survival":
+        return {"n": f"patients whose {m.name} class is known", "events": "events",
+                "logrank_p": f"log-rank P, by {m.name} group", "hr": f"hazard ratio, high vs not high {m.name}"}[parts[1]]
+    if head == "cox":
+        if len(parts) == 2:
+            return f"Cox model: {words[parts[1]]}"
+        return f"Cox model: {covariate_labels(study)[parts[1]]}, {words[parts[2]]}"
+    return key

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.errors import InputError
 from helpers.registry import load_registry, not_owned, scorecard
 from helpers.style import STAMP_FONTSIZE, plain_log_axes
 
@@ -53,8 +54,11 @@ def open_study(study_file, output_dir, keep_failed_plates: bool = False, cutoff:
     from helpers.study import load_study
 
     study = load_study(study_file)
-    if cutoff is not None and cutoff == cutoff:
-        study = study.with_cutoff(cutoff)
+    if cutoff is not None:
+        try:
+            study = study.with_cutoff(cutoff)
+        except ValueError as err:
+            raise InputError.at("the cutoff parameter", str(err)) from None
     cohort = load_study_cohort(study, Path(output_dir) / "cleaned", keep_failed_plates)
     return Session(study, cohort, findings.derive(study, cohort.table), findings.findings(study, cohort.table))
 
@@ -139,24 +143,31 @@ def closing(session: Session, notebook: str, output_dir, parameters: dict, detai
     save_results(output_dir, notebook, values, parameters,
                  (details or {}) | {"results": mine}, session.registry, replicate)
     if session.registry is None:
-        return pd.DataFrame({"result": list(mine), "value": [_shown(v) for v in mine.values()]}).set_index("result")
+        from helpers.findings import result_label
+        return pd.DataFrame({"result": list(mine), "what": [result_label(session.study, k) for k in mine],
+                             "value": [shown(v) for v in mine.values()]}).set_index("result")
     if session.study.registry_mode == "replicate":
         from helpers.registry import registry_values
         card = replication_card(registry_values(session.registry, session.results), session.registry)
-        return card.loc[list(values)].assign(**{"this cohort": lambda c: c["this cohort"].map(_shown)})
+        return card.loc[list(values)].assign(**{"this cohort": lambda c: c["this cohort"].map(shown)})
     return results_table(values, session.registry)
 
 
-def _shown(v) -> str:
+def shown(v) -> str:
+    """A value as a results table shows it: 4 significant digits, or what stands for it."""
     return f"{v:.4g}" if isinstance(v, float) else "not testable here" if v is None else str(v)
 
 
 def banner(study) -> str:
-    """The line every notebook opens with: the cohort and what kind of data it is."""
+    """The line every notebook opens with: the cohort and what kind of data it is, and a cut-off
+    chosen for this run instead of the study's."""
+    m = study.primary
+    chosen = ("" if m.fixed_in_advance else
+              f"\n>\n> **Cut-off chosen for this run:** {m.name} {m.cutoff:g} {m.unit} ({m.cutoff_source}).")
     if study.reconstructed:
         return (f"> **{study.label}.** The original patient data were never published; every number below comes "
-                "from a cohort rebuilt to match the paper's printed results.")
-    return f"> **Cohort: {study.label}** (study file `{study.path.name}` in `{study.directory.name}/`)."
+                "from a cohort rebuilt to match the paper's printed results." + chosen)
+    return f"> **Cohort: {study.label}** (study file `{study.path.name}` in `{study.directory.name}/`)." + chosen
 
 
 def stamp(fig, label: str = RECONSTRUCTED_LABEL, y: float | None = None):
@@ -243,8 +254,8 @@ def save_results(output_dir, notebook: str, values: dict, parameters: dict, deta
 def results_table(values: dict, registry: pd.DataFrame | None = None) -> pd.DataFrame:
     """The small closing table of a notebook: reported, reproduced, verdict (and why)."""
     card = scorecard(values, ids=list(values), registry=registry)
-    shown = card["reproduced"].map(lambda v: f"{v:.4g}" if isinstance(v, float) else v)
-    return pd.DataFrame({"quantity": card["quantity"], "reported": card["reported"], "reproduced": shown,
+    reproduced = card["reproduced"].map(lambda v: f"{v:.4g}" if isinstance(v, float) else v)
+    return pd.DataFrame({"quantity": card["quantity"], "reported": card["reported"], "reproduced": reproduced,
                          "verdict": card["verdict"], "reason": card["reason"]})
 
 

@@ -44,8 +44,9 @@ def cohort(study, r: dict) -> str:
             rule = "at or above" if m.at_or_above else "above"
             pct = r[f"above_cutoff_percent.{m.id}"]
             text += (f"; {r[f'above_cutoff.{m.id}']} of the {r[f'classified.{m.id}']} patients whose class is known "
-                     f"({pct:.0f} %) are {rule} the cut-off of {m.cutoff:g}{_unit(m)}, fixed in advance (source: "
-                     f"{m.cutoff_source})" if _missing(pct) is None else f"; no result to compare with the cut-off")
+                     f"({pct:.0f} %) are {rule} the cut-off of {m.cutoff:g}{_unit(m)}, "
+                     + (f"fixed in advance (source: {m.cutoff_source})" if m.fixed_in_advance else m.cutoff_source)
+                     if _missing(pct) is None else "; no result to compare with the cut-off")
         parts.append(text + ".")
     return " ".join(parts)
 
@@ -60,6 +61,8 @@ def _compare(m, r: dict, prefix: str, label_a: str, label_b: str) -> str:
     shift = r[f"{prefix}.rank_biserial"]  # which group tends to be higher: what the test compares
     tends = (f"values tend to be {'higher' if shift > 0 else 'lower'} in the first group" if shift != 0 else
              "neither group tends to have the higher values")
+    if shift * (a - b) < 0:
+        tends += " (the medians point the other way: the two groups overlap widely)"
     verdict = ("unlikely to be chance alone at the 5 % level" if p < 0.05 else "which could well be chance")
     return (f"**{label_a}** against **{label_b}**: median {m.name} {number(a)} against {number(b)}{_unit(m)} "
             f"(n = {n_a:,} and {n_b:,}); {tends} (rank-biserial r = {shift:.2f}), two-sided Mann-Whitney "
@@ -130,7 +133,11 @@ def cox(study, r: dict, labels: dict) -> str:
     weak = [labels.get(c, c) for c in names if r[f"cox.{c}.p"] >= 0.05]
     text = head + (" Associated with the hazard at the 5 % level, each adjusted for the others: " + "; ".join(strong) + "."
                    if strong else " No covariate is associated with the hazard at the 5 % level.")
-    return text + (f" Not at that level: {', '.join(weak)}." if weak else "")
+    text += f" Not at that level: {'; '.join(weak)}." if weak else ""
+    thin = [f"{labels.get(c, c)} ({patients(r[f'cox.{c}.n_smallest'])})" for c in names
+            if r.get(f"cox.{c}.n_smallest", MIN_GROUP_SIZE) < MIN_GROUP_SIZE]
+    return text + (f" A hazard ratio resting on so few patients in one of its groups is unreliable: {'; '.join(thin)}."
+                   if thin else "")
 
 
 def skipped_sentences(study) -> str:

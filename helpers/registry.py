@@ -218,6 +218,8 @@ def replication_verdict(row: pd.Series, values: dict) -> tuple[str, str]:
     one condition 'P >= 0.05') that holds is only not contradicted: the absence of evidence,
     not evidence of absence."""
     conditions = [c.strip() for c in row["replication"].split(";") if c.strip()]
+    if values.get(row.name) is None:
+        return "not testable here", f"the study computes no {row['result']} (see the study file)"
     if not conditions:
         return "descriptive", "no claim to test: shown beside the paper's value"
     failed = []
@@ -227,7 +229,7 @@ def replication_verdict(row: pd.Series, values: dict) -> tuple[str, str]:
         b = values.get(right) if right[0].isalpha() else float(right)
         for name, v in ((left, a), (right, b)):
             if v is None:
-                return "not testable here", f"the study has no {name} ({row['quantity'] if name == row.name else name})"
+                return "not testable here", f"{name} cannot be computed: the study has nothing for it (see the study file)"
             if isinstance(v, str):
                 return "not testable here", v[len(NOT_COMPUTABLE):] if v.startswith(NOT_COMPUTABLE) else v
             if v != v:

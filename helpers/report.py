@@ -1,6 +1,7 @@
-"""Run the whole notebook set on a study and publish it: executed notebooks, static HTML with
-an index page, the scorecard in the terminal. Exit status 1 when a notebook fails or a verdict
-differs from the registry's expectation.
+"""Run the whole notebook set on a study and publish it as executed notebooks and HTML pages.
+
+The report has an index page, and the scorecard is printed in the terminal. Exit status 1
+when a notebook fails or a verdict differs from the registry's expectation.
 
     python -m helpers.report [--study data/study.yaml] [--cutoff X] --out output [--jobs 2]
 
@@ -25,7 +26,7 @@ import pandas as pd
 
 from helpers import ROOT
 from helpers.errors import cli_errors
-from helpers.study import PAPER_STUDY
+from helpers.study import PAPER_STUDY, cutoff_argument
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 SCORECARD_NOTEBOOK = "07_scorecard"
@@ -58,23 +59,20 @@ def execute(path: Path, out_dir: Path, parameters: dict) -> tuple[str, float, st
 
 
 def drop_clean_stop(target: Path) -> None:
-    """Remove the traces of a notebook's clean stop (helpers.notebook.applies / paper_details
-    raise SystemExit(0) after saying why) from its executed copy: the reader sees the reason,
-    not an exception."""
+    """End the executed copy of a notebook that stopped cleanly (helpers.notebook.applies /
+    paper_details raise SystemExit(0) after saying why) at the cell that stopped it, without
+    the exception: the reader sees the reason, and no cell that did not run."""
     nb = nbformat.read(target, as_version=4)
-    stopped = False
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            kept = [o for o in cell.get("outputs", [])
-                    if not (o.get("output_type") == "error" and o.get("ename") == "SystemExit")
-                    and not (o.get("output_type") == "stream" and "To exit: use" in o.get("text", ""))]
-            if len(kept) < len(cell.get("outputs", [])):
-                stopped = True
-                cell.outputs = kept
-                cell.metadata.get("papermill", {})["exception"] = False
-    if stopped:
-        nb.metadata.get("papermill", {})["exception"] = False
-        nbformat.write(nb, target)
+    for i, cell in enumerate(nb.cells):
+        outputs = cell.get("outputs", []) if cell.cell_type == "code" else []
+        if any(o.get("output_type") == "error" and o.get("ename") == "SystemExit" for o in outputs):
+            cell.outputs = [o for o in outputs if o.get("output_type") != "error"
+                            and not (o.get("output_type") == "stream" and "To exit: use" in o.get("text", ""))]
+            cell.metadata.get("papermill", {})["exception"] = False
+            nb.cells = nb.cells[:i + 1]  # what follows did not run and may not apply to the study
+            nb.metadata.get("papermill", {})["exception"] = False
+            nbformat.write(nb, target)
+            return
 
 
 def last_duration(path: Path, out_dir: Path) -> float:
@@ -115,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", type=Path, default=PAPER_STUDY,
                         help="study file (default: the reconstructed cohort, data/study.yaml)")
-    parser.add_argument("--cutoff", type=float, default=None,
+    parser.add_argument("--cutoff", type=cutoff_argument, default=None,
                         help="cut-off of the primary marker (default: the one the study fixes in advance)")
     parser.add_argument("--out", type=Path, default=ROOT / "output", help="output folder (git-ignored)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once")

@@ -169,12 +169,16 @@ def _scrub(text: str, paths: dict[str, str]) -> str:
 
 
 def for_readers(nb, root: Path | None = None, mathml: bool = True):
-    """A copy of an executed notebook as the site shows it: no injected-parameters cell, no
-    warnings (stderr), no build paths, tables tidied (tidy_table), equations as MathML (unless
-    `mathml` is False)."""
+    """A copy of an executed notebook as the site shows it: the parameters cell showing the
+    values papermill injected (without its own injected cell), no warnings (stderr), no build
+    paths, tables tidied (tidy_table), equations as MathML (unless `mathml` is False)."""
     nb = copy.deepcopy(nb)
     paths = build_paths(nb, root)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for cell in nb.cells:  # the parameters cell shows the values this run used, not the defaults
+        if injected and "parameters" in cell.metadata.get("tags", []):
+            cell.source = _scrub("# the parameters of this run\n" + injected[0].source.split("\n", 1)[-1], paths)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = math_to_mathml(cell.source) if mathml else cell.source

@@ -54,6 +54,7 @@ class Marker:
     cutoff: float | None = None
     cutoff_source: str = ""
     at_or_above: bool = False  # high = value >= cutoff (else value > cutoff)
+    fixed_in_advance: bool = True  # False: the cut-off was chosen for this run (Study.with_cutoff)
 
     @property
     def column(self) -> str:
@@ -129,9 +130,38 @@ class Study:
         return next(m for m in self.markers if m.id == marker_id)
 
     def with_cutoff(self, cutoff: float) -> "Study":
-        """The same study with the primary marker's cut-off replaced (a sensitivity analysis)."""
+        """The same study with the primary marker's cut-off replaced (a sensitivity analysis),
+        labelled as chosen for this run; the study itself when the cut-off is its own."""
         from dataclasses import replace
-        return replace(self, markers=(replace(self.primary, cutoff=float(cutoff)), *self.markers[1:]))
+        m = self.primary
+        cutoff = cutoff_value(cutoff)
+        if cutoff == m.cutoff:
+            return self
+        source = (f"chosen for this run; the study fixes {m.cutoff:g} {m.unit} in advance ({m.cutoff_source})"
+                  if m.cutoff is not None else "chosen for this run; the study fixes none")
+        return replace(self, markers=(replace(m, cutoff=cutoff, cutoff_source=source, fixed_in_advance=False),
+                                      *self.markers[1:]))
+
+
+def cutoff_value(value) -> float:
+    """A cut-off given for a run (--cutoff, the notebooks' `cutoff`): a finite number, not negative."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"the cut-off {value!r} is not a number") from None
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"the cut-off {value!r} must be a finite number, 0 or more")
+    return x
+
+
+def cutoff_argument(text: str) -> float:
+    """cutoff_value for argparse (--cutoff of helpers.check and helpers.report)."""
+    import argparse
+
+    try:
+        return cutoff_value(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 # The paper's clinical table (helpers.clinical) described as study columns.
@@ -215,7 +245,7 @@ class _Reader:
 
     def fail(self, where: tuple, message: str) -> None:
         line = next((self.lines[where[:i]] for i in range(len(where), -1, -1) if where[:i] in self.lines), None)
-        key = ".".join(str(k) for k in where) or None
+        key = "".join(f"[{k + 1}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".") or None
         self.problems.append(Problem(str(self.path), message, line=line, column=key))
 
     def scalars(self, values: list, where: tuple) -> list:
@@ -388,13 +418,13 @@ def _markers(r: _Reader, node, base: Path) -> tuple[str, tuple, Path | None]:
     return source, tuple(markers), conc
 
 
-def _covariates(r: _Reader, node, markers, groups, columns) -> tuple:
+def _covariates(r: _Reader, node, markers, groups, columns, with_cutoff_key=frozenset()) -> tuple:
     out = []
     for i, item in enumerate(node or []):
         where = ("cox", i)
         if isinstance(item, str):
             if item in {m.id for m in markers}:
-                if next(m for m in markers if m.id == item).cutoff is None:
+                if next(m for m in markers if m.id == item).cutoff is None and item not in with_cutoff_key:
                     r.fail(where, f"marker {item} has no cut-off: the model uses the marker above its cut-off")
                 out.append(Covariate(item, "marker", item))
             elif item in groups:
@@ -464,6 +494,9 @@ def load_study(path=PAPER_STUDY) -> Study:
     name = r.get(data, (), "name", "text") or ""
     label = r.get(data, (), "label", "text") or name
     reconstructed = r.get(data, (), "reconstructed", "bool", required=False, default=False)
+    if reconstructed and not (data.get("clinical", {}) or {}).get("format") == "zhang1999":
+        r.fail(("reconstructed",), "true marks the cohort helpers.reconstruct builds (the paper's clinical format and "
+                                   "plate files); remove it for other data, which are never labelled reconstructed")
 
     clin = r.get(data, (), "clinical", "map", default={})
     r.unknown_keys(clin, ("clinical",), ("file", "format", "id", "sample", "columns"))
@@ -484,7 +517,8 @@ def load_study(path=PAPER_STUDY) -> Study:
     source, markers, conc = _markers(r, r.get(data, (), "markers", "map", default={}), base)
     clash = {m.column for m in markers} & set(columns)
     for col in sorted(clash):
-        r.fail(("clinical", "columns", col), f"has the name of marker {col.upper()}'s column; rename the clinical column")
+        r.fail(("clinical", "columns", col), f"is also the name of a marker's results column ({col}); rename the "
+                                             "clinical column or the marker")
     groups = _groups(r, r.get(data, (), "groups", "map", required=False, default={}), columns)
     comparisons = r.scalars(r.get(data, (), "comparisons", "list", required=False, default=[]), ("comparisons",))
     for i, g in enumerate(comparisons):
@@ -521,6 +555,13 @@ def load_study(path=PAPER_STUDY) -> Study:
                 for k in ("responders", "non_responders")}
         if set(sets["responders"]) & set(sets["non_responders"]):
             r.fail(("response", "non_responders"), "shares values with responders")
+        column = columns.get(col)
+        for k, values in sets.items():
+            unknown = [v for v in values if column is not None and column.type == "category" and column.levels
+                       and str(v) not in map(str, column.levels)]
+            if unknown:
+                r.fail(("response", k), f"{', '.join(map(repr, unknown))} not among the levels of {col}: "
+                                        f"{', '.join(map(str, column.levels))}")
         response = {"column": col, "responders": tuple(sets["responders"]),
                     "non_responders": tuple(sets["non_responders"])}
 
@@ -537,7 +578,9 @@ def load_study(path=PAPER_STUDY) -> Study:
             r.get(surv, ("survival",), key, "text")
         surv = {k: str(surv.get(k) or "") for k in ("time", "event", "unit", "origin", "endpoint")}
 
-    cox = _covariates(r, r.get(data, (), "cox", "list", required=False, default=[]), markers, groups, columns)
+    listed = ((data.get("markers") or {}).get("list") or {}) if isinstance(data.get("markers"), dict) else {}
+    cox = _covariates(r, r.get(data, (), "cox", "list", required=False, default=[]), markers, groups, columns,
+                      {k for k, v in listed.items() if isinstance(v, dict) and "cutoff" in v})
     if cox and surv is None:
         r.fail(("cox",), "a Cox model needs the survival section")
 

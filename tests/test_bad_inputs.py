@@ -130,7 +130,7 @@ def test_clinical_header(data, damage, expected):
     (b"patient_id,sample_id\n1,2,3,4\n", "raw/clinical.csv:2: has 4 fields where the header has 2"),
     (b"patient_id;sample_id;age;dfi_months\nP1;S1;50;1,5\n", "raw/clinical.csv:1: uses ';' as separator"),
     (b"PK\x03\x04 workbook", "raw/clinical.csv: is an Excel workbook"),
-    ("patient_id,caf\u00e9\n".encode("latin-1"), "raw/clinical.csv: is not UTF-8 text"),
+    ("patient_id,caf\u00e9\n".encode("latin-1"), "raw/clinical.csv:1: is not UTF-8 text"),
 ])
 def test_clinical_unreadable(data, content, expected):
     path = data / "raw" / "clinical.csv"
@@ -404,7 +404,7 @@ def test_no_deaths_makes_survival_rows_not_computable(data):
     write_clinical(data, frame)
     card = scorecard(analysis.reproduce(load_cohort(data).table))
     assert set(card.loc[card.index.str.match(r"R1[34]"), "verdict"]) == {"not computable"}
-    assert card.loc["R13a", "reason"] == "no events: survival cannot be compared"
+    assert card.loc["R13a", "reason"] == "there are no events among these patients"
     assert card.loc["R07c", "verdict"] == "reproduced"
 
 

@@ -142,8 +142,11 @@ def test_check_labels_a_real_cohort_by_its_study_and_takes_a_cutoff(tmp_path):
                     "--strict")
     assert run.returncode == 0, run.stderr
     first = run.stdout.splitlines()[:2]
-    assert first[0].startswith("GBSG2 trial: 686 real patients") and first[1] == "oestrogen receptor cut-off: 20 fmol/mg"
+    assert first[0].startswith("GBSG2 trial: 686 real patients")
+    assert first[1].startswith("oestrogen receptor cut-off: 20 fmol/mg (chosen for this run; the study fixes 10 fmol/mg")
     assert "Reconstructed" not in run.stdout and "21 reproduced" in run.stdout
+    bad = run_check("--study", str(ROOT / "data" / "gbsg2" / "study.yaml"), "--cutoff", "nan")
+    assert bad.returncode == 2 and "argument --cutoff: the cut-off 'nan' must be a finite number, 0 or more" in bad.stderr
 
 
 def test_check_names_a_bad_study_file_and_exits_2(tmp_path):
@@ -153,7 +156,7 @@ def test_check_names_a_bad_study_file_and_exits_2(tmp_path):
     (tmp_path / "registry.csv").write_bytes((ROOT / "data" / "gbsg2" / "registry.csv").read_bytes())
     run = run_check("--study", str(bad), "--out", str(tmp_path))
     assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert "comparisons.0: 'grades' is not a group of the study" in run.stderr
+    assert "comparisons[1]: 'grades' is not a group of the study" in run.stderr
 
 
 def test_numeric_list_rules_and_responders_match_numbers():

@@ -102,7 +102,7 @@ CASES = {
     "bad rule": ('a: "> 0", b: "== 0"', 'a: "more than 0", b: "== 0"',
                  "study.yaml:21: groups.nodal.a: 'more than 0' is neither a list of values nor a comparison"),
     "comparison of an unknown group": ("comparisons: [high_grade, nodal]", "comparisons: [high_grade, size]",
-                                       "study.yaml:22: comparisons.1: 'size' is not a group of the study"),
+                                       "study.yaml:22: comparisons[2]: 'size' is not a group of the study"),
     "cut-off without its source": ("cutoff: 10, cutoff_source: a cited paper", "cutoff: 10",
                                    "study.yaml:18: markers.list.M1: needs 'cutoff_source'"),
     "cut-off that is not a number": ("cutoff: 10,", "cutoff: ten,",
@@ -112,7 +112,7 @@ CASES = {
     "survival event not 0/1": ("relapse: {type: integer, levels: [0, 1]}", "relapse: {type: integer}",
                                "study.yaml:12: clinical.columns.relapse: the survival event column needs levels: [0, 1]"),
     "Cox covariate unknown": ("cox: [M1, nodal,", "cox: [M1, size,",
-                              "study.yaml:25: cox.1: 'size' is neither a marker nor a group of the study"),
+                              "study.yaml:25: cox[2]: 'size' is neither a marker nor a group of the study"),
     "Cox without survival": ("survival: {time: months, event: relapse, unit: months, origin: surgery, "
                              "endpoint: relapse-free survival}\n", "",
                              "study.yaml:24: cox: a Cox model needs the survival section"),
@@ -200,9 +200,9 @@ def test_yes_and_no_stay_text(tmp_path):
     ('a: "> 0", b: "== 0"', "a: [1, 2], b: [0]", None),
     ('a: "> 0", b: "== 0"', 'a: ["1"], b: [0]', "study.yaml:21: groups.nodal.a: nodes is a integer column: list numbers"),
     ("comparisons: [high_grade, nodal]", "comparisons: [[high_grade], nodal]",
-     "study.yaml:22: comparisons.0: must be a single value, not ['high_grade']"),
+     "study.yaml:22: comparisons[1]: must be a single value, not ['high_grade']"),
     ("cox: [M1, nodal, {column: age, per: 10}]", "cox: [nodal, {group: nodal}]",
-     "study.yaml:25: cox.1: 'nodal' enters the model twice"),
+     "study.yaml:25: cox[2]: 'nodal' enters the model twice"),
 ], ids=["duplicate key", "overlapping rules", "numeric list rule", "text in a numeric rule", "nested list",
         "covariate twice"])
 def test_more_mistakes(tmp_path, old, new, expected):
@@ -218,3 +218,38 @@ def test_more_mistakes(tmp_path, old, new, expected):
 def test_control_characters_are_an_input_error(tmp_path):
     found = problems(write(tmp_path, STUDY.replace("label: Demo cohort", "label: Demo\x07cohort")))
     assert len(found) == 1 and "not readable as YAML" in found[0]
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("survival: {time", "response: {column: therapy, responders: [yes], non_responders: [maybe]}\nsurvival: {time",
+     "study.yaml:24: response.non_responders: 'maybe' not among the levels of therapy: no, yes"),
+    ("label: Demo cohort", "label: Demo cohort\nreconstructed: true",
+     "study.yaml:3: reconstructed: true marks the cohort helpers.reconstruct builds"),
+], ids=["response level", "reconstructed flag on other data"])
+def test_response_levels_and_the_reconstructed_flag(tmp_path, old, new, expected):
+    found = problems(write(tmp_path, STUDY.replace(old, new, 1)))
+    assert any(expected in line for line in found), found
+
+
+def test_a_clinical_column_named_like_a_marker_column_is_refused(tmp_path):
+    from helpers.cohort import load_study_cohort
+
+    path = write(tmp_path)
+    (tmp_path / "clinical.csv").write_text(CLINICAL.replace("pid,", "m1,pid,").replace("\nA1,", "\n7,A1,")
+                                           .replace("\nA2,", "\n8,A2,"))
+    with pytest.raises(InputError) as err:
+        load_study_cohort(load_study(path))
+    assert [str(p) for p in err.value.problems] == [
+        f"{tmp_path / 'clinical.csv'}:1: m1: is also the name of a column the analysis makes for a marker's results; "
+        "rename the clinical column"]
+
+
+def test_a_cutoff_chosen_for_a_run_says_so():
+    study = load_study(ROOT / "data" / "gbsg2" / "study.yaml")
+    assert study.with_cutoff(10) is study  # the study's own cut-off
+    chosen = study.with_cutoff(20).primary
+    assert chosen.cutoff == 20 and not chosen.fixed_in_advance
+    assert chosen.cutoff_source.startswith("chosen for this run; the study fixes 10 fmol/mg in advance (ER-positive")
+    for bad in ("nan", -1, "x"):
+        with pytest.raises(ValueError):
+            study.with_cutoff(bad)
