@@ -133,3 +133,23 @@ def test_analysis_counts_name_what_is_missing():
         "R11", 1, 2, "1 without an IL-6 result; 1 without CRP"]
     assert counts.loc["multivariable Cox model", cols].tolist() == [
         "R14", 2, 1, "1 without an IL-6 class relative to the cut-off"]
+
+
+def test_the_paper_study_file_codes_the_paper_variables_as_add_covariates_does(cohort):
+    """The paper's detailed notebooks use analysis.add_covariates; every registry value comes from
+    the study file (helpers.findings). The two codings of the same variables must agree."""
+    study = analysis.paper_study()
+    t = analysis.add_covariates(cohort.table)
+    d = findings.derive(study, cohort.table)
+    same = {"sites": "multiple_sites", "visceral": "visceral", "liver": "liver_metastasis",
+            "effusion": "pleural_effusion", "er": "er_negative", "dfi": "dfi_short"}
+    for group, column in same.items():
+        pd.testing.assert_series_equal(d.groups[group].astype("boolean"), t[column].astype("boolean"),
+                                       check_names=False)
+    pd.testing.assert_series_equal(d.high["IL6"], t["il6_high"], check_names=False)
+    assert [c.name for c in study.cox] == ["IL6", "dfi", "sites", "visceral", "er", "age_per_10"]
+    from helpers import survival
+    paper = survival.multivariable_cox(t)
+    results = findings.findings(study, cohort.table)
+    for ours, theirs in zip(["IL6", "dfi", "sites", "visceral", "er", "age_per_10"], survival.COX_COVARIATES):
+        assert results[f"cox.{ours}.hr"] == pytest.approx(paper.loc[theirs, "hr"], rel=1e-9)
