@@ -83,13 +83,11 @@ def _agrees_with_sites(column: str, rule, error: str) -> pa.Check:
     """
 
     def check(df: pd.DataFrame) -> pd.Series:
-        return pd.Series(
-            [
-                pd.isna(value) or pd.isna(sites) or not _valid_sites(sites) or rule(sites.split(";"), value)
-                for sites, value in zip(df["sites"], df[column])
-            ],
-            index=df.index,
-        )
+        # each distinct (sites, value) pair is judged once: a cohort has few of them, however large
+        pairs = pd.DataFrame({"sites": df["sites"], "value": df[column]}).astype(object)
+        verdicts = {pair: pd.isna(pair[1]) or pd.isna(pair[0]) or not _valid_sites(pair[0])
+                    or rule(pair[0].split(";"), pair[1]) for pair in set(zip(pairs["sites"], pairs["value"]))}
+        return pd.Series([verdicts[pair] for pair in zip(pairs["sites"], pairs["value"])], index=df.index)
 
     return pa.Check(check, name=column, error=error)
 
