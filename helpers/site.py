@@ -334,8 +334,8 @@ def study_landing(study, items: str, card: pd.DataFrame | None, warning: str) ->
                  + scorecard_html(card, "What the registry reports"))
     else:
         value = "this cohort" if "this cohort" in card else "value"
-        shown = card.assign(**{value: card[value].map(lambda v: (lambda x: f"{x:.4g}" if isinstance(x, float) else x)(
-            _reproduced_value(v)))})
+        shown = card.assign(**{value: card[value].map(lambda v: (lambda x: f"{x:.4g}" if isinstance(x, float) else
+                                                                 "—" if x == "None" else x)(_reproduced_value(v)))})
         head = ("<p class='summary'>" + html.escape(", ".join(f"{n} {v}" for v, n in card["verdict"].value_counts(
         ).items())) + "</p>" if "verdict" in card else
             "<p class='summary'>The study has no registry of claims: its results are listed without verdicts.</p>")
