@@ -177,15 +177,15 @@ def survival_values(t: pd.DataFrame, cutoff: float = CUTOFF_PG_ML) -> dict:
     return _rows(t, cutoff, ("R13", "R14"))
 
 
-def study_scorecard(study, cohort) -> pd.DataFrame:
+def study_scorecard(study, cohort, results: dict | None = None) -> pd.DataFrame:
     """The scorecard of a study (helpers.study) on its loaded cohort: with a registry in
     reproduce mode, each row's value and verdict (helpers.registry.scorecard); in replicate
     mode, each claim's replication verdict (helpers.registry.replication_card); without a
     registry, every result (helpers.findings) without verdicts. The paper's form of table
-    also says which rows lost patients."""
+    also says which rows lost patients. `results` are the study's findings when already computed."""
     from helpers.registry import replication_card
 
-    results = findings.findings(study, cohort.table)
+    results = findings.findings(study, cohort.table) if results is None else results
     if study.registry_file is None:
         return pd.DataFrame({"result": list(results), "what": [findings.result_label(study, k) for k in results],
                              "value": pd.Series(list(results.values()), dtype=object)}).set_index("result")

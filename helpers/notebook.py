@@ -3,6 +3,7 @@ cohort label, figure stamping and publishing, results files."""
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import math
@@ -35,7 +36,7 @@ class Session:
     def label(self) -> str:
         return self.study.label
 
-    @property
+    @functools.cached_property
     def registry(self) -> pd.DataFrame | None:
         return load_registry(self.study.registry_file) if self.study.registry_file else None
 

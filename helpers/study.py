@@ -418,6 +418,15 @@ def _markers(r: _Reader, node, base: Path) -> tuple[str, tuple, Path | None]:
     return source, tuple(markers), conc
 
 
+def _scaled(r: _Reader, item: dict, where: tuple, kind: str, source: str | None) -> Covariate:
+    """A covariate entering as a value divided by its `per` step (named e.g. age_per_10)."""
+    per = r.get(item, where, "per", "number", required=False, default=1.0)
+    if per is not None and per <= 0:
+        r.fail(where + ("per",), "must be positive")
+    name = source if per in (None, 1, 1.0) else f"{source}_per_{per:g}"
+    return Covariate(name or "?", kind, source or "", float(per or 1.0), str(item.get("label", "") or ""))
+
+
 def _covariates(r: _Reader, node, markers, groups, columns, with_cutoff_key=frozenset()) -> tuple:
     out = []
     for i, item in enumerate(node or []):
@@ -442,23 +451,13 @@ def _covariates(r: _Reader, node, markers, groups, columns, with_cutoff_key=froz
             mid = r.get(item, where, "marker", "text")
             if mid is not None and mid not in {m.id for m in markers}:
                 r.fail(where + ("marker",), f"{mid!r} is not a marker of the study")
-            per = r.get(item, where, "per", "number", required=False, default=1.0)
-            if per is not None and per <= 0:
-                r.fail(where + ("per",), "must be positive")
-            name = mid if per in (None, 1, 1.0) else f"{mid}_per_{per:g}"
-            out.append(Covariate(name or "?", "marker_value", mid or "", float(per or 1.0),
-                                 str(item.get("label", "") or "")))
+            out.append(_scaled(r, item, where, "marker_value", mid))
         elif isinstance(item, dict):
             r.unknown_keys(item, where, ("column", "per", "label"))
             col = r.get(item, where, "column", "text")
             if col is not None and (col not in columns or columns[col].type not in ("number", "integer")):
                 r.fail(where + ("column",), f"{col!r} is not a number or integer clinical column of the study")
-            per = r.get(item, where, "per", "number", required=False, default=1.0)
-            if per is not None and per <= 0:
-                r.fail(where + ("per",), "must be positive")
-            name = col if per in (None, 1, 1.0) else f"{col}_per_{per:g}"
-            out.append(Covariate(name or "?", "numeric", col or "", float(per or 1.0),
-                                 str(item.get("label", "") or "")))
+            out.append(_scaled(r, item, where, "numeric", col))
         else:
             r.fail(where, "must be a marker id (above its cut-off), a group name, {group, label}, {marker, per, "
                           "label} (the marker's value) or {column, per, label}")

@@ -46,6 +46,16 @@ def holding(shared: Path, name: str):
         yield shared / name
 
 
+def run_report(study: Path, out: Path, done_dir: Path) -> None:
+    """`python -m helpers.report --study <study> --out <out>`, as `make reproduce` runs it; its
+    exit status and output go to `<done_dir>/done.json`."""
+    done_dir.mkdir(parents=True, exist_ok=True)
+    run = subprocess.run([sys.executable, "-m", "helpers.report", "--study", str(study), "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=1500)
+    (done_dir / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
+                                                    "stderr": run.stderr[-5000:]}))
+
+
 @pytest.fixture(scope="session")
 def report(shared_dir) -> Path:
     """The output folder of one `python -m helpers.report` run on the committed cohort, built by
@@ -54,11 +64,7 @@ def report(shared_dir) -> Path:
     the command's exit status and output."""
     with holding(shared_dir, "report") as out:
         if not (out / "done.json").is_file():
-            run = subprocess.run([sys.executable, "-m", "helpers.report", "--study", str(ROOT / "data" / "study.yaml"),
-                                  "--out", str(out)],
-                                 cwd=ROOT, capture_output=True, text=True, timeout=1500)
-            (out / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
-                                                       "stderr": run.stderr[-5000:]}))
+            run_report(ROOT / "data" / "study.yaml", out, out)
     return out
 
 
@@ -68,12 +74,7 @@ def gbsg2_report(shared_dir) -> Path:
     `make reproduce STUDY=gbsg2` runs after rebuilding its tables), shared like `report`."""
     with holding(shared_dir, "gbsg2_report") as out:
         if not (out / "done.json").is_file():
-            out.mkdir(parents=True, exist_ok=True)
-            run = subprocess.run([sys.executable, "-m", "helpers.report", "--study",
-                                  str(ROOT / "data" / "gbsg2" / "study.yaml"), "--out", str(out)],
-                                 cwd=ROOT, capture_output=True, text=True, timeout=1500)
-            (out / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
-                                                       "stderr": run.stderr[-5000:]}))
+            run_report(ROOT / "data" / "gbsg2" / "study.yaml", out, out)
     return out
 
 
@@ -86,9 +87,5 @@ def resampled_report(shared_dir) -> Path:
 
     with holding(shared_dir, "resampled") as folder:
         if not (folder / "done.json").is_file():
-            study = resample(300, 3, folder / "cohort")
-            run = subprocess.run([sys.executable, "-m", "helpers.report", "--study", str(study), "--out",
-                                  str(folder / "run")], cwd=ROOT, capture_output=True, text=True, timeout=1500)
-            (folder / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
-                                                          "stderr": run.stderr[-5000:]}))
+            run_report(resample(300, 3, folder / "cohort"), folder / "run", folder)
     return folder

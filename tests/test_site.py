@@ -4,12 +4,9 @@ by every test here, across pytest-xdist workers), then its pages opened in headl
 assembled from the same executed notebooks."""
 from __future__ import annotations
 
-import fcntl
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -28,23 +25,11 @@ HANDOUT = ("00_overview", "03_il6_and_disease_extent", "06_survival", "08_apprai
 
 
 @pytest.fixture(scope="session")
-def report(tmp_path_factory, worker_id) -> Path:
-    """The output folder of one full report run, built by the first pytest-xdist worker that
-    asks (the others wait for it and share it)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent
-    out = shared / "report"
-    with open(shared / "report.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (out / "done.json").is_file():
-            run = subprocess.run([sys.executable, "-m", "helpers.report", "--study", str(ROOT / "data" / "study.yaml"),
-                                  "--out", str(out)],
-                                 cwd=ROOT, capture_output=True, text=True, timeout=1500)
-            (out / "done.json").write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout,
-                                                       "stderr": run.stderr[-5000:]}))
-    done = json.loads((out / "done.json").read_text())
+def report(report) -> Path:
+    """The report run of conftest (shared with the notebook tests), which must have succeeded."""
+    done = json.loads((report / "done.json").read_text())
     assert done["returncode"] == 0, done["stdout"][-3000:] + done["stderr"]
-    return out
+    return report
 
 
 @pytest.fixture(scope="session")
