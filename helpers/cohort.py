@@ -79,10 +79,16 @@ def load_cohort(data_dir: Path, cache_dir: Path | None = None, keep_failed_plate
         problems += _cross_file_problems(clinical, assays.wells)
     if problems:
         raise InputError(problems)
+    table = join_markers(clinical, plate_results(assays), ANALYTES)
+    return Cohort(clinical, assays, table, exclusions(table, assays))
+
+
+def plate_results(assays: CleanedTables) -> pd.DataFrame:
+    """The plates' cleaned results in the form join_markers takes (value for statistics,
+    censored '' / 'left' / 'right', limits)."""
     conc = assays.concentrations.rename(columns={"value_for_stats_pg_ml": "value", "lloq_pg_ml": "lloq",
                                                   "uloq_pg_ml": "uloq"})
-    table = join_markers(clinical, conc.assign(censored=conc["censoring"].replace("none", "")), ANALYTES)
-    return Cohort(clinical, assays, table, exclusions(table, assays))
+    return conc.assign(censored=conc["censoring"].replace("none", ""))
 
 
 def join_markers(clinical: pd.DataFrame, results: pd.DataFrame, analytes) -> pd.DataFrame:
@@ -126,14 +132,12 @@ def load_study_cohort(study, cache_dir: Path | None = None, keep_failed_plates: 
     try:
         if study.marker_source == "plates":
             assays = cleaned_tables(study.directory, cache_dir, keep_failed_plates)
-            conc = assays.concentrations.rename(columns={"value_for_stats_pg_ml": "value", "lloq_pg_ml": "lloq",
-                                                         "uloq_pg_ml": "uloq"})
-            results = conc.assign(censored=conc["censoring"].replace("none", ""))
+            results = plate_results(assays)
             if clinical is not None:
                 problems += _cross_file_problems(clinical, assays.wells)
-        elif clinical is not None:
+        else:  # checked even when the clinical table is not readable, so all problems show at once
             results = load_concentrations(study.concentrations_file, {m.id: m.unit for m in study.markers},
-                                          clinical["sample_id"])
+                                          None if clinical is None else clinical["sample_id"])
     except InputError as err:
         problems += err.problems
     if clinical is not None:

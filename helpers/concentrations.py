@@ -35,7 +35,8 @@ STATUS = {"": "quantified", "left": "below_lloq", "right": "above_uloq"}
 
 def load_concentrations(path, markers: dict, samples) -> pd.DataFrame:
     """Read and check the table; `markers` maps marker id -> unit, `samples` are the clinical
-    table's sample ids. Returns one row per result: sample_id, analyte, value (for statistics),
+    table's sample ids (None: not checked, the clinical table being unreadable). Returns one
+    row per result: sample_id, analyte, value (for statistics),
     measured, status, censored ('', 'left', 'right'), detectable (<NA> without an LLOQ), lloq,
     uloq, exclusion ('')."""
     path = Path(path)
@@ -61,7 +62,7 @@ def load_concentrations(path, markers: dict, samples) -> pd.DataFrame:
             bad(line, column, text(cells.loc[line]) if callable(text) else text)
 
     flag(cells["sample_id"] == "", "sample_id", "missing sample")
-    flag((cells["sample_id"] != "") & ~cells["sample_id"].isin(set(samples)), "sample_id",
+    flag((cells["sample_id"] != "") & (samples is not None) & ~cells["sample_id"].isin(set(() if samples is None else samples)), "sample_id",
          lambda rec: f"sample {rec['sample_id']!r} is not in the clinical table")
     known = cells["analyte"].isin(list(markers))
     flag(~known, "analyte", lambda rec: f"{rec['analyte']!r} is not a marker of the study ({', '.join(markers)})")

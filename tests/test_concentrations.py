@@ -92,3 +92,16 @@ def test_a_study_on_a_concentrations_table_joins_every_patient(tmp_path):
 ], ids=["below_lloq above it", "above_uloq below it"])
 def test_censoring_that_contradicts_the_value_is_named(tmp_path, rows, expected):
     assert any(line.endswith(expected) for line in problems(tmp_path, rows)), problems(tmp_path, rows)
+
+
+def test_problems_in_both_tables_show_at_once(tmp_path):
+    (tmp_path / "clinical.csv").write_text("pid,months\nP1,x\n")
+    (tmp_path / "markers.csv").write_text(HEADER + "P1,M1,7x7,ng/ml,,,\n")
+    (tmp_path / "study.yaml").write_text(
+        "name: t\nlabel: T\nclinical:\n  file: clinical.csv\n  id: pid\n  columns:\n    months: {type: number}\n"
+        "markers:\n  source: concentrations\n  file: markers.csv\n  list:\n    M1: {name: m one, unit: ng/ml}\n")
+    with pytest.raises(InputError) as err:
+        load_study_cohort(load_study(tmp_path / "study.yaml"))
+    assert [str(p).split("/")[-1] for p in err.value.problems] == [
+        "clinical.csv:2: months: value 'x' is not a number (use '.' for decimals)",
+        "markers.csv:2: value: value '7x7' is not a number (use '.' for decimals)"]
