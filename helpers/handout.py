@@ -4,7 +4,7 @@ assemble them into one PDF (helpers.pdf) with a title page and the discussion qu
     python -m helpers.handout NOTEBOOK [NOTEBOOK ...] --out DIR [--jobs 2] [--paper a4|letter]
 
 NOTEBOOK is a path to a notebook, or a notebook of notebooks/ by number or name ("03",
-"03_il6_and_disease_extent"). Each runs with papermill like the report does
+"03_marker_by_group"). Each runs with papermill like the report does
 (helpers.report.execute: kernel python3, absolute data and output paths, interactive=False for
 notebooks with widgets) into `<out>/notebooks/`, and is rendered to `<out>/<name>.html` by
 nbconvert's HTMLExporter with the code cells' input and the In/Out prompts left out, so the

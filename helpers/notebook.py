@@ -71,9 +71,9 @@ def nothing_to_do(notebook: str, study) -> str:
         "01_assay_cleaning": "" if study.marker_source == "plates" else
         f"The markers of this study come from a concentrations table ({study.concentrations_file.name}), "
         "not from plate-reader files, so there are no plates to clean.",
-        "03_il6_and_disease_extent": "" if study.comparisons else f"The study defines no groups to compare {m.name} across.",
-        "04_il6_and_crp": "" if study.correlate else f"The study defines no correlate of {m.name} (such as CRP).",
-        "05_il6_and_treatment_response": "" if study.response else "The study defines no response to treatment.",
+        "03_marker_by_group": "" if study.comparisons else f"The study defines no groups to compare {m.name} across.",
+        "04_marker_and_correlate": "" if study.correlate else f"The study defines no correlate of {m.name} (such as CRP).",
+        "05_marker_and_response": "" if study.response else "The study defines no response to treatment.",
         "06_survival": "" if study.survival else "The study defines no survival outcome.",
         "08_appraisal": "" if study.reconstructed else
         "This notebook appraises the statistics the 1999 paper printed; it has nothing to say about another study.",
@@ -114,10 +114,10 @@ def paper_details(session: Session, reconstructed_only: bool = False) -> None:
 
 
 # which results (helpers.findings keys, by prefix) each notebook reports when a study has no registry
-NOTEBOOK_RESULTS = {"02_cohort_and_cytokines": ("patients", "measured.", "detectable.", "above_cutoff", "classified.",
+NOTEBOOK_RESULTS = {"02_cohort_and_markers": ("patients", "measured.", "detectable.", "above_cutoff", "classified.",
                                                 "detectability."),
-                    "03_il6_and_disease_extent": ("comparison.",), "04_il6_and_crp": ("correlate.",),
-                    "05_il6_and_treatment_response": ("response.",), "06_survival": ("survival.", "cox.")}
+                    "03_marker_by_group": ("comparison.",), "04_marker_and_correlate": ("correlate.",),
+                    "05_marker_and_response": ("response.",), "06_survival": ("survival.", "cox.")}
 
 
 def owned_values(session: Session, notebook: str) -> dict:

@@ -63,6 +63,7 @@ def _markers(table: pd.DataFrame, drawn: np.ndarray, samples: list[str], units: 
 def _study_yaml(source: Path, n: int, seed: int) -> str:
     spec = yaml.safe_load(source.read_text(encoding="utf-8"))
     spec.pop("registry", None)
+    spec.pop("extras", None)  # the paper's extras belong to the paper's cohort, not to a resampled one
     spec.update({
         "name": f"resampled_n{n}_seed{seed}",
         "label": f"Resampled synthetic cohort (n = {n}, resampled from the reconstructed cohort; not real patients)",

@@ -29,6 +29,10 @@ COLUMN_TYPES = ("number", "integer", "category", "boolean", "text")
 CLINICAL_FORMATS = ("columns", "zhang1999")
 MARKER_SOURCES = ("plates", "concentrations")
 REGISTRY_MODES = ("reproduce", "replicate")
+# What only makes sense for one published study, switched on by its study file (`extras: [...]`):
+# zhang1999 = the 1999 paper's REMARK appraisal, its CRP r / n / P check, the related studies, its
+# printed values quoted beside the results, and (for `reconstructed: true`) the reconstruction.
+EXTRAS = ("zhang1999",)
 RULE = re.compile(r"(<=|>=|==|!=|<|>)\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
@@ -117,10 +121,18 @@ class Study:
     registry_mode: str | None = None
     description: str = ""
     notes: dict = field(default_factory=dict)
+    extras: tuple = ()  # of EXTRAS
 
     @property
     def directory(self) -> Path:
         return self.path.parent
+
+    def extra(self, name: str) -> bool:
+        """Whether the study file switches on the extra `name` (one of EXTRAS): the one place
+        that decides whether a study gets what only makes sense for one published study."""
+        if name not in EXTRAS:
+            raise ValueError(f"unknown extra {name!r}")
+        return name in self.extras
 
     @property
     def primary(self) -> Marker:
@@ -487,7 +499,7 @@ def load_study(path=PAPER_STUDY) -> Study:
     if not isinstance(data, dict):
         raise InputError.at(path, "must be a YAML mapping (name: ..., clinical: ..., markers: ...)")
     top = ("name", "label", "description", "reconstructed", "clinical", "markers", "groups", "comparisons",
-           "detectability", "correlate", "response", "survival", "cox", "registry", "notes")
+           "detectability", "correlate", "response", "survival", "cox", "registry", "notes", "extras")
     r.unknown_keys(data, (), top)
     base = path.parent
     name = r.get(data, (), "name", "text") or ""
@@ -592,8 +604,14 @@ def load_study(path=PAPER_STUDY) -> Study:
         if mode is not None and mode not in REGISTRY_MODES:
             r.fail(("registry", "mode"), f"{mode!r} is not one of {', '.join(REGISTRY_MODES)}")
     notes = r.get(data, (), "notes", "map", required=False, default={})
+    extras = r.scalars(r.get(data, (), "extras", "list", required=False, default=[]), ("extras",))
+    for i, x in enumerate(extras):
+        if x not in EXTRAS:
+            r.fail(("extras", i), f"{x!r} is not an extra of the set (known: {', '.join(EXTRAS)})")
+    if reconstructed and "zhang1999" not in extras:
+        r.fail(("reconstructed",), "true marks the paper's reconstructed cohort, which also needs `extras: [zhang1999]`")
     if r.problems:
         raise InputError(r.problems)
     return Study(path, name, label, bool(reconstructed), clinical_file, fmt, id_col, sample_col, columns, source,
                  markers, conc, groups, tuple(comparisons), detect, correlate, response, surv, cox, registry_file,
-                 mode, str(data.get("description") or ""), notes)
+                 mode, str(data.get("description") or ""), notes, tuple(extras))

@@ -64,9 +64,9 @@ def test_analyses_the_study_does_not_define_are_skipped_with_a_sentence(small):
         "survival": "The study defines no survival outcome.",
         "cox": "The study defines no multivariable Cox model."}
     assert prose.correlate(study, results) == findings.skipped(study)["correlate"]
-    for notebook in ("04_il6_and_crp", "05_il6_and_treatment_response", "06_survival", "A1_reconstruction"):
+    for notebook in ("04_marker_and_correlate", "05_marker_and_response", "06_survival", "A1_reconstruction"):
         assert nothing_to_do(notebook, study)
-    assert not nothing_to_do("03_il6_and_disease_extent", study)
+    assert not nothing_to_do("03_marker_by_group", study)
 
 
 def test_a_group_too_small_to_test_says_so_instead_of_a_p(small):

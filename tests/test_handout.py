@@ -13,13 +13,13 @@ from bs4 import BeautifulSoup
 from helpers import handout
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "04_il6_and_crp.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "04_marker_and_correlate.ipynb"
 
 
 def test_resolve_by_number_name_or_path():
     assert handout.resolve("04") == NOTEBOOK
-    assert handout.resolve("04_il6_and_crp") == NOTEBOOK
-    assert handout.resolve("04_il6_and_crp.ipynb") == NOTEBOOK
+    assert handout.resolve("04_marker_and_correlate") == NOTEBOOK
+    assert handout.resolve("04_marker_and_correlate.ipynb") == NOTEBOOK
     assert handout.resolve(str(NOTEBOOK)) == NOTEBOOK
     with pytest.raises(ValueError, match="exactly one notebook"):
         handout.resolve("99")
@@ -31,7 +31,7 @@ def rendered(tmp_path_factory):
     run = subprocess.run([sys.executable, "-m", "helpers.handout", "04", "--out", str(out)], cwd=ROOT,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    page = out / "04_il6_and_crp.html"
+    page = out / "04_marker_and_correlate.html"
     assert page.is_file()
     return out, page.read_text(encoding="utf-8")
 
@@ -63,8 +63,8 @@ def test_handout_keeps_markdown_and_figures(rendered):
     assert "Reconstructed cohort (synthetic data, not the original patients)." in soup.get_text()  # the banner
     assert soup.select("div.jp-CodeCell img[src^='data:image/png;base64,']"), "the figure should be embedded"
     assert soup.select("div.jp-CodeCell table"), "the tables should be there"
-    assert (out / "notebooks" / "04_il6_and_crp.ipynb").is_file()
-    assert "04_il6_and_crp.html" in (out / "index.html").read_text(encoding="utf-8")
+    assert (out / "notebooks" / "04_marker_and_correlate.ipynb").is_file()
+    assert "04_marker_and_correlate.html" in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_unknown_notebook_is_a_usage_error(tmp_path):

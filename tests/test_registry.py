@@ -181,11 +181,11 @@ def test_gather_results_merges_notebooks_and_names_sources(tmp_path):
     import json
 
     (tmp_path / "01_assay_cleaning.json").write_text(json.dumps({"values": {"R02": 0, "R03": 2}}))
-    (tmp_path / "02_cohort_and_cytokines.json").write_text(json.dumps({"values": {"R01": 46}}))
+    (tmp_path / "02_cohort_and_markers.json").write_text(json.dumps({"values": {"R01": 46}}))
     (tmp_path / "00_overview.json").write_text(json.dumps({"values": {}}))
     values, sources = gather_results(tmp_path)
     assert values == {"R01": 46, "R02": 0, "R03": 2}
-    assert sources == {"R01": "02_cohort_and_cytokines", "R02": "01_assay_cleaning", "R03": "01_assay_cleaning"}
+    assert sources == {"R01": "02_cohort_and_markers", "R02": "01_assay_cleaning", "R03": "01_assay_cleaning"}
 
 
 def test_gather_results_refuses_a_row_from_a_notebook_that_does_not_own_it(tmp_path):
@@ -194,7 +194,7 @@ def test_gather_results_refuses_a_row_from_a_notebook_that_does_not_own_it(tmp_p
     (tmp_path / "01_assay_cleaning.json").write_text(json.dumps({"values": {"R03": 2}}))
     (tmp_path / "09_cutoff_explorer.json").write_text(json.dumps({"values": {"R06a": 22, "R99": 1}}))
     with pytest.raises(ValueError, match="09_cutoff_explorer.json submits R06a, R99, owned by "
-                                         "02_cohort_and_cytokines, no notebook"):
+                                         "02_cohort_and_markers, no notebook"):
         gather_results(tmp_path)
 
 
@@ -204,7 +204,7 @@ def test_every_row_has_one_owner_among_the_notebooks():
     owners = load_registry()["notebook"]
     assert owners.ne("").all()
     assert set(owners) <= {p.stem for p in notebooks()}
-    assert not_owned("04_il6_and_crp", ["R11a", "R11b", "R10c"]) == ["R10c"]
+    assert not_owned("04_marker_and_correlate", ["R11a", "R11b", "R10c"]) == ["R10c"]
 
 
 def test_save_results_refuses_rows_the_notebook_does_not_own(tmp_path):
@@ -214,5 +214,5 @@ def test_save_results_refuses_rows_the_notebook_does_not_own(tmp_path):
 
     with pytest.raises(ValueError, match=r"09_cutoff_explorer does not own registry row\(s\) R06a"):
         save_results(tmp_path, "09_cutoff_explorer", {"R06a": 22}, parameters={})
-    path = save_results(tmp_path, "02_cohort_and_cytokines", {"R06a": 22}, parameters={})
+    path = save_results(tmp_path, "02_cohort_and_markers", {"R06a": 22}, parameters={})
     assert json.loads(path.read_text())["verdicts"]["R06a"]["verdict"] == "reproduced"

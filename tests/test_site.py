@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
-HANDOUT = ("00_overview", "03_il6_and_disease_extent", "06_survival", "08_appraisal")
+HANDOUT = ("00_overview", "03_marker_by_group", "06_survival", "08_appraisal")
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +86,7 @@ def test_pages_have_titles_navigation_and_no_build_paths(report, pages):
 
 
 def test_equations_are_mathml(report):
-    for name in ("01_assay_cleaning", "04_il6_and_crp", "05_il6_and_treatment_response", "08_appraisal"):
+    for name in ("01_assay_cleaning", "04_marker_and_correlate", "05_marker_and_response", "08_appraisal"):
         soup = BeautifulSoup((report / "html" / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
         assert soup.find("math"), name
         prose = " ".join(p.get_text() for p in soup.select(".jp-MarkdownCell p"))
